@@ -227,3 +227,31 @@ def test_large_envi_opens_lazily(tmp_path):
     back = read_spectral(tmp_path / "big.hdr")
     assert time.perf_counter() - t0 < 2.0
     assert back.shape == (100, 480, 640)
+
+
+def test_simpa_style_hdf5(tmp_path):
+    import h5py
+
+    rng = np.random.default_rng(0)
+    planes = {wl: rng.random((6, 4)).astype(np.float32) for wl in (800, 700, 750)}  # (x, z)
+    seg = rng.integers(0, 3, (6, 4))
+    with h5py.File(tmp_path / "pat_sim.hdf5", "w") as f:
+        grp = f.create_group("simulations/optical_forward_model_output/initial_pressure")
+        for wl, arr in planes.items():
+            grp[str(wl)] = arr
+        f["simulations/simulation_properties/seg"] = seg
+        f["settings/wavelengths"] = [700, 750, 800]
+    img = read_spectral(tmp_path / "pat_sim.hdf5")
+    assert img.shape == (3, 4, 6)  # (bands, z, x): depth runs down
+    np.testing.assert_array_equal(img.wavelengths, [700, 750, 800])
+    np.testing.assert_array_equal(img.data[0], planes[700].T)
+    np.testing.assert_array_equal(img.labels, seg.T)
+    assert img.domain == "sim" and img.metadata["field"] == "initial_pressure"
+    with h5py.File(tmp_path / "empty.h5", "w") as f:
+        f["other"] = [1, 2]
+    with pytest.raises(SpectralFileError, match="no spectral data found"):
+        read_spectral(tmp_path / "empty.h5")
+    with h5py.File(tmp_path / "plain.h5", "w") as f:
+        f["data"] = np.ones((2, 3, 3))
+        f["wavelengths"] = [700.0, 710.0]
+    assert read_spectral(tmp_path / "plain.h5").shape == (2, 3, 3)
