@@ -85,7 +85,8 @@ def read_hdf5(path: Path) -> SpectralImage:
             seg = _spatial(fh[SEGMENTATION][()])
             if seg.shape == data.shape[1:]:
                 labels = np.round(seg).astype(np.int32)
+        side_labels, names = read_label_sidecars(path)
         if labels is None:
-            labels, names = read_label_sidecars(path)
+            labels = side_labels
         meta = {"format": "simpa-hdf5", "field": field.rsplit("/", 1)[-1]}
     return finish_image(path, data, wl, labels, names, meta)
