@@ -65,6 +65,7 @@ class TransferWidget(QWidget):
         self.last_result: TransferResult | None = None
         self.chunk: int | None = None  # pixels per chunk; None: the core's default
         self._cancel = threading.Event()
+        self.outcome = ""  # what the last run did, kept under the status line
         self._pbar = None
         self._relay = _Relay()
         self._relay.progressed.connect(self._on_progress)
@@ -276,7 +277,7 @@ class TransferWidget(QWidget):
         note = domain_note(layer, src)
         assumed = layer.metadata.get("wavelengths_assumed")
         msg = f"Ready: {layer.name} ({np.shape(layer.data)[0]} bands), {src} {ARROW} {tgt}"
-        for extra in (note, assumed):
+        for extra in (note, assumed, self.outcome):
             if extra:
                 msg += f"\n{extra}"
         self._set_status(msg)
@@ -318,6 +319,7 @@ class TransferWidget(QWidget):
             return
         req = self.make_request()
         self._cancel.clear()
+        self.outcome = ""
         stages = 1 + req.latent + req.likelihood
         self._stage_names = ["transfer", "latent code", "log-likelihood"]
         self._pbar = progress(total=100 * stages, desc=f"{req.layer_name}: {req.src}{ARROW}{req.tgt}")
@@ -362,23 +364,22 @@ class TransferWidget(QWidget):
 
     def _on_returned(self, result: TransferResult) -> None:
         if self._cancel.is_set():  # finished the last chunk just as Cancel was pressed
-            self._set_status("Cancelled: no layer added.")
+            self.outcome = "Cancelled: no layer added."
             return
         self.last_result = result
         self.add_result_layers(result)
-        self._set_status(
-            f"Done in {result.seconds:.1f} s on {result.device}: added "
-            f"'{result_name(result.request.layer_name, result.request.src, result.request.tgt)}'."
-        )
+        req = result.request
+        self.outcome = (f"Done in {result.seconds:.1f} s on {result.device}: added "
+                        f"'{result_name(req.layer_name, req.src, req.tgt)}'.")
 
     def _on_errored(self, exc: BaseException) -> None:
         from napari_cinn.core import TransferCancelled
 
         if isinstance(exc, TransferCancelled):
-            self._set_status("Cancelled: no layer added.")
+            self.outcome = "Cancelled: no layer added."
             return
         msg = str(exc) or type(exc).__name__
-        self._set_status(f"Transfer failed: {msg}", error=True)
+        self.outcome = f"Transfer failed: {msg}"
         self._notify_error(f"Domain transfer failed: {msg}")
 
     def _on_finished(self) -> None:
@@ -389,10 +390,7 @@ class TransferWidget(QWidget):
         self.cancel_btn.setEnabled(False)
         self.progress_bar.setVisible(False)
         self.device_combo_refresh()
-        status = self.status_label.text()
         self.update_state()
-        if status.startswith(("Done", "Cancelled", "Transfer failed")):
-            self._set_status(status, error=status.startswith("Transfer failed"))
 
     def device_combo_refresh(self) -> None:
         current = self.device_combo.currentText()
