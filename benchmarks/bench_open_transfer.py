@@ -8,7 +8,9 @@ Run under a display (the transfer and start-up parts use a real napari window)::
 Figures:
 - open: ``read_spectral`` of the ENVI cube with its pages evicted from the OS cache first
   (``posix_fadvise(DONTNEED)``), the napari reader (layer tuples incl. robust contrast limits),
-  and ``viewer.open`` in a real viewer. Target: ≤ 2 s.
+  and ``viewer.open`` in a real viewer (the first open in a fresh viewer also pays napari's own
+  one-off lazy imports, e.g. scipy.ndimage for thumbnails; the second is the file's own cost).
+  Target: ≤ 2 s.
 - transfer: the "Domain transfer" dock on that layer (thread_worker), wall time, number of progress
   updates, and the longest gap between ticks of a 20 ms Qt timer during the run (the viewer stays
   responsive when that gap stays small).
@@ -97,7 +99,7 @@ def bench_open(path: Path) -> dict:
     return out
 
 
-def bench_viewer(path: Path, model: Path, chunk: int | None) -> dict:
+def bench_viewer(path: Path, model: Path, chunk: int | None, skip_transfer: bool = False) -> dict:
     import napari
     from qtpy.QtCore import QTimer
     from qtpy.QtWidgets import QApplication
@@ -109,9 +111,18 @@ def bench_viewer(path: Path, model: Path, chunk: int | None) -> dict:
     app = QApplication.instance()
     evict(path.with_suffix(".img"))
     t0 = time.perf_counter()
+    (first,) = viewer.open(path, plugin="napari-cinn")
+    app.processEvents()
+    out["viewer_open_first_s"] = time.perf_counter() - t0  # includes napari's one-off imports
+    viewer.layers.remove(first)
+    evict(path.with_suffix(".img"))
+    t0 = time.perf_counter()
     (layer,) = viewer.open(path, plugin="napari-cinn")
     app.processEvents()
     out["viewer_open_s"] = time.perf_counter() - t0
+    if skip_transfer:
+        viewer.close()
+        return out
     widget = TransferWidget(viewer)
     viewer.window.add_dock_widget(widget, name="Domain transfer")
     widget.set_model_path(model)
@@ -194,6 +205,7 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="160×120×100 cube and a small model")
     ap.add_argument("--startup-repeats", type=int, default=3)
     ap.add_argument("--skip-startup", action="store_true")
+    ap.add_argument("--skip-transfer", action="store_true")
     ap.add_argument("--chunk", type=int, default=None, help="pixels per transfer chunk")
     args = ap.parse_args()
     shape = (100, 120, 160) if args.quick else (100, 480, 640)
@@ -208,7 +220,7 @@ def main() -> int:
         figures["model"] = desc
         figures.update(bench_open(path))
         if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
-            figures.update(bench_viewer(path, model, args.chunk))
+            figures.update(bench_viewer(path, model, args.chunk, args.skip_transfer))
             if not args.skip_startup:
                 figures.update(bench_startup(args.startup_repeats))
         else:

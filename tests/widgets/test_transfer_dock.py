@@ -212,3 +212,22 @@ def test_core_error_during_run_is_a_notification(dock, qtbot, hsi_model_file, mo
     assert any("no CUDA GPU" in str(n.message) for n in seen)
     assert "no CUDA GPU" in widget.status_label.text()
     assert len(viewer.layers) == 2
+
+
+def test_shipped_models_are_listed_and_preselected(make_napari_viewer, tmp_path, hsi_model_file,
+                                                   monkeypatch):
+    import shutil
+
+    from napari_cinn.widgets import _transfer_logic
+    from napari_cinn.widgets.transfer import BROWSE, TransferWidget
+
+    models = tmp_path / "models"
+    models.mkdir()
+    shutil.copy(hsi_model_file, models / "hsi_sample.safetensors")
+    monkeypatch.setattr(_transfer_logic, "SAMPLE_MODEL_DIR", models)
+    viewer = make_napari_viewer()
+    widget = TransferWidget(viewer)
+    items = [widget.model_combo.itemText(i) for i in range(widget.model_combo.count())]
+    assert items == ["hsi_sample.safetensors", BROWSE]
+    assert widget.model_info is not None and widget.model_info.name == "hsi_sample"
+    widget.deleteLater()
