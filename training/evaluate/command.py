@@ -30,6 +30,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="per-pixel normalisation before classifiers and metrics")
     parser.add_argument("--classifiers", nargs="+", default=["rf", "lda"],
                         choices=["rf", "lda", "logreg"], help="classifier families (first = headline)")
+    parser.add_argument("--c2st-classifier", choices=("rf", "logreg"), default="rf",
+                        help="classifier of the two-sample tests (logreg: faster, linear only)")
     parser.add_argument("--device", default="auto", help="device for model files")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing report")
 
@@ -45,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
         metrics, arrays = evaluate(args.sim, args.real, args.method, seeds=args.seeds,
                                    pixels_per_image=args.pixels, norm=args.norm,
                                    classifiers=args.classifiers, device=args.device,
+                                   c2st_classifier=args.c2st_classifier,
                                    log=lambda s: print(s, file=sys.stderr))
         write_report(metrics, arrays, args.out, overwrite=args.overwrite)
     except (EvaluationError, FileExistsError) as err:

@@ -116,7 +116,7 @@ def _apply(method: Method, sim: Sequence[LabelledImage], sample: Sample, fit_sim
 
 
 def _one_seed(seed, sim, real, classes, method, per_image, norm, classifiers, test_fraction,
-              cache, log):
+              cache, log, c2st_classifier):
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(real))
     n_test = int(np.clip(round(len(real) * test_fraction), 1, len(real) - 1))
@@ -156,9 +156,12 @@ def _one_seed(seed, sim, real, classes, method, per_image, norm, classifiers, te
     _, diff_s = per_wavelength_difference(x_sim, x_test, y_sim, y_test)
     t0 = time.perf_counter()
     transfer = {
-        "c2st_auc": c2st_auc(x_tr, x_test, seed=seed, max_n=C2ST_N),
-        "c2st_auc_sim_real": c2st_auc(x_sim, x_test, seed=seed, max_n=C2ST_N),
-        "c2st_auc_sim_transfer": c2st_auc(x_sim, x_tr, seed=seed, max_n=C2ST_N),
+        "c2st_auc": c2st_auc(x_tr, x_test, seed=seed, max_n=C2ST_N,
+                             classifier=c2st_classifier),
+        "c2st_auc_sim_real": c2st_auc(x_sim, x_test, seed=seed, max_n=C2ST_N,
+                             classifier=c2st_classifier),
+        "c2st_auc_sim_transfer": c2st_auc(x_sim, x_tr, seed=seed, max_n=C2ST_N,
+                             classifier=c2st_classifier),
         "mmd": mmd2(x_tr, x_test, seed=seed, max_n=1500),
         "mmd_sim_real": mmd2(x_sim, x_test, seed=seed, max_n=1500),
         "frechet": frechet_distance(x_tr, x_test, seed=seed),
@@ -183,10 +186,25 @@ def _stats(values: list[float]) -> dict:
 def evaluate(sim_dir: Path | str, real_dir: Path | str, method: str | Method = "none", *,
              seeds: Sequence[int] = (0, 1, 2), pixels_per_image: int = 200, norm: str = "l2",
              classifiers: Sequence[str] = CLASSIFIERS, test_fraction: float = 0.5,
-             device: str = "auto", log: Callable[[str], None] = lambda s: None):
+             device: str = "auto", log: Callable[[str], None] = lambda s: None,
+             c2st_classifier: str = "rf"):
     """Score a transfer method; returns ``(metrics dict, arrays of the first seed for figures)``."""
     sim = load_folder(sim_dir, "sim")
     real = load_folder(real_dir, "real")
+    return evaluate_images(sim, real, method, seeds=seeds, pixels_per_image=pixels_per_image,
+                           norm=norm, classifiers=classifiers, test_fraction=test_fraction,
+                           device=device, log=log, sources=(str(sim_dir), str(real_dir)),
+                           c2st_classifier=c2st_classifier)
+
+
+def evaluate_images(sim: Sequence[LabelledImage], real: Sequence[LabelledImage],
+                    method: str | Method = "none", *, seeds: Sequence[int] = (0, 1, 2),
+                    pixels_per_image: int = 200, norm: str = "l2",
+                    classifiers: Sequence[str] = CLASSIFIERS, test_fraction: float = 0.5,
+                    device: str = "auto", log: Callable[[str], None] = lambda s: None,
+                    sources: tuple[str, str] = ("(in memory)", "(in memory)"),
+                    c2st_classifier: str = "rf"):
+    """:func:`evaluate` on images already in memory (one :class:`LabelledImage` per subject)."""
     classes = check_pair(sim, real)
     for kind in classifiers:
         _make_classifier(kind, 0)
@@ -198,7 +216,8 @@ def evaluate(sim_dir: Path | str, real_dir: Path | str, method: str | Method = "
     cache: dict = {}
     for seed in seeds:
         result, transfer, arrays = _one_seed(seed, sim, real, classes, m, pixels_per_image, norm,
-                                             classifiers, test_fraction, cache, log)
+                                             classifiers, test_fraction, cache, log,
+                                             c2st_classifier)
         figure_arrays = figure_arrays or arrays
         for kind, scores in result.items():
             for key, value in scores.items():
@@ -209,11 +228,11 @@ def evaluate(sim_dir: Path | str, real_dir: Path | str, method: str | Method = "
     headline = classifiers[0]
     metrics: dict = {
         "method": m.name, "method_description": m.description,
-        "sim": str(sim_dir), "real": str(real_dir), "seeds": list(seeds),
+        "sim": sources[0], "real": sources[1], "seeds": list(seeds),
         "n_sim_subjects": len(sim), "n_real_subjects": len(real),
         "pixels_per_image": pixels_per_image, "norm": norm,
         "classes": {int(c): names.get(int(c), str(c)) for c in classes},
-        "headline_classifier": headline,
+        "headline_classifier": headline, "c2st_classifier": c2st_classifier,
     }
     for key in SCALARS:
         if key in per_clf[headline]:

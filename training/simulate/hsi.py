@@ -237,10 +237,10 @@ def hsi_subject(index: int, domain: str, seed: int = 0, size: int = 64,
     tissue, labels = organ_layout(size, len(TISSUES), rng)
     # correlated deviates: subject (shared), region, smooth field and pixel parts
     n_pix = size * size
-    subj = rng.standard_normal(6) * 0.3
-    region = rng.standard_normal((len(TISSUES) + 1, 6)) * 0.4
-    smooth = smooth_field((size, size), size / 10, rng, 6).reshape(6, -1).T * 0.4
-    pixel = rng.standard_normal((n_pix, 6)) * 0.45
+    subj = rng.standard_normal(6) * 0.25
+    region = rng.standard_normal((len(TISSUES) + 1, 6)) * 0.35
+    smooth = smooth_field((size, size), size / 10, rng, 6).reshape(6, -1).T * 0.35
+    pixel = rng.standard_normal((n_pix, 6)) * 0.4
     t = tissue.ravel()
     z = subj + region[t] + smooth + pixel
     params = sample_parameters(t, rng, z)
