@@ -1,0 +1,388 @@
+"""Projections and difference statistics behind the Spectra, Latent space and Compare docks.
+
+Qt-free and napari-free: NumPy and SciPy only. Conventions: a spectral image is ``(bands, y, x)``
+(or ``(bands, z, y, x)``), a batch of spectra ``(n, bands)``, a point cloud ``(n, 2)``.
+
+Contents
+--------
+- pixel picking: :func:`spectrum_at`, :func:`valid_pixel_mask`, :func:`sample_valid_pixels`,
+  :func:`gather_spectra`
+- ROI statistics: :func:`roi_stats`
+- projections: :class:`PCAProjection` (fitted on a reference), :func:`kde_grid`, :func:`kde_1d`,
+  :func:`points_in_polygon`
+- differences: :func:`difference_map`, :func:`median_abs_difference`
+- CSV export of plotted spectra: :func:`write_spectra_csv`, :func:`read_spectra_csv`
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from napari_cinn.core.spectra import normalize_spectra, valid_spectra
+
+#: below this many points (or with a degenerate spread) a KDE is not attempted: scatter only.
+MIN_KDE_POINTS = 10
+
+
+# ----------------------------------------------------------------------------- pixel picking
+def spectrum_at(cube, index: tuple[int, ...]) -> np.ndarray | None:
+    """The spectrum ``(bands,)`` of ``cube`` at spatial ``index`` (``(y, x)`` or ``(z, y, x)``).
+
+    Returns None when the index lies outside the image (no exception: clicks outside are normal).
+    ``cube`` may be a memory map: only the ``bands`` values of that pixel are read.
+    """
+    shape = np.shape(cube)
+    spatial = shape[1:]
+    if len(index) != len(spatial):
+        return None
+    if any(i < 0 or i >= n for i, n in zip(index, spatial, strict=True)):
+        return None
+    return np.asarray(cube[(slice(None), *(int(i) for i in index))], dtype=np.float32)
+
+
+def valid_pixel_mask(cube) -> np.ndarray:
+    """Spatial mask ``(y, x)`` of usable pixels: finite in every band and not all zero."""
+    data = np.asarray(cube, dtype=np.float32)
+    bands = data.shape[0]
+    flat = data.reshape(bands, -1).T
+    return valid_spectra(flat).reshape(data.shape[1:])
+
+
+def sample_valid_pixels(
+    cube, n: int, *, seed: int | None = 0, mask: np.ndarray | None = None
+) -> tuple[np.ndarray, ...]:
+    """Indices of up to ``n`` random usable pixels, sorted in raster order.
+
+    Parameters
+    ----------
+    cube : (bands, y, x) array
+    n : int
+        How many pixels at most; all usable pixels are returned when there are fewer.
+    seed : int or None
+        Random seed (reproducible subsample by default).
+    mask : (y, x) bool array, optional
+        Restrict the sample to this region (e.g. a label).
+
+    Returns
+    -------
+    index : tuple of 1-D int arrays ``(ys, xs)`` (one array per spatial axis), each ``(m,)``
+    """
+    valid = valid_pixel_mask(cube)
+    if mask is not None:
+        if np.shape(mask) != valid.shape:
+            raise ValueError(f"mask shape {np.shape(mask)} does not match image {valid.shape}")
+        valid &= np.asarray(mask, dtype=bool)
+    flat = np.flatnonzero(valid)
+    if n < flat.size:
+        rng = np.random.default_rng(seed)
+        flat = np.sort(rng.choice(flat, size=int(n), replace=False))
+    return np.unravel_index(flat, valid.shape)
+
+
+def gather_spectra(cube, index: tuple[np.ndarray, ...]) -> np.ndarray:
+    """Spectra ``(n, bands)`` float32 at pixel ``index`` (as returned by :func:`sample_valid_pixels`)."""
+    data = np.asarray(cube)
+    return np.asarray(data[(slice(None), *index)], dtype=np.float32).T
+
+
+# ----------------------------------------------------------------------------- ROI statistics
+@dataclass
+class RoiStats:
+    """Per-band statistics of the spectra inside a region: ``mean``, ``std`` ``(bands,)``, ``n`` pixels."""
+
+    mean: np.ndarray
+    std: np.ndarray
+    n: int
+
+
+def roi_stats(cube, mask: np.ndarray, *, norm: Literal["none", "l1", "l2"] = "none") -> RoiStats:
+    """Mean ± std per band of the usable spectra of ``cube`` ``(bands, y, x)`` inside ``mask`` ``(y, x)``.
+
+    Invalid pixels (NaN or all zero) are left out. With ``norm`` each spectrum is normalised first.
+    An empty region gives NaN statistics and ``n == 0``.
+    """
+    mask = np.asarray(mask, dtype=bool)
+    if mask.shape != np.shape(cube)[1:]:
+        raise ValueError(f"region shape {mask.shape} does not match image {np.shape(cube)[1:]}")
+    spectra = gather_spectra(cube, np.nonzero(mask))
+    if norm != "none":
+        spectra, _, ok = normalize_spectra(spectra, norm)
+    else:
+        ok = valid_spectra(spectra)
+    spectra = spectra[ok].astype(np.float64)
+    bands = np.shape(cube)[0]
+    if spectra.shape[0] == 0:
+        nan = np.full(bands, np.nan, dtype=np.float32)
+        return RoiStats(nan, nan.copy(), 0)
+    return RoiStats(
+        spectra.mean(axis=0).astype(np.float32), spectra.std(axis=0).astype(np.float32), spectra.shape[0]
+    )
+
+
+# ----------------------------------------------------------------------------- projections
+@dataclass
+class PCAProjection:
+    """Principal components fitted on reference points ``(n, d)``; projects to ``(n, k)``.
+
+    Attributes: ``mean`` ``(d,)``, ``components`` ``(k, d)``, ``explained_variance_ratio`` ``(k,)``
+    (share of the *reference's* total variance, as in the paper's Fig. 5a axes).
+    """
+
+    mean: np.ndarray
+    components: np.ndarray
+    explained_variance_ratio: np.ndarray
+
+    @classmethod
+    def fit(cls, reference: np.ndarray, n_components: int = 2) -> PCAProjection:
+        x = np.asarray(reference, dtype=np.float64)
+        if x.ndim != 2:
+            raise ValueError(f"PCA needs (n, features) points, got shape {x.shape}")
+        x = x[np.isfinite(x).all(axis=1)]
+        if x.shape[0] < 2:
+            raise ValueError(f"PCA needs at least 2 usable reference points, got {x.shape[0]}")
+        k = min(n_components, x.shape[1])
+        mean = x.mean(axis=0)
+        _, s, vt = np.linalg.svd(x - mean, full_matrices=False)
+        var = s**2
+        total = var.sum()
+        ratio = var[:k] / total if total > 0 else np.zeros(k)
+        comps = vt[:k]
+        # deterministic sign: the largest loading of each component is positive
+        signs = np.sign(comps[np.arange(k), np.abs(comps).argmax(axis=1)])
+        comps = comps * np.where(signs == 0, 1, signs)[:, None]
+        if k < n_components:  # pad (1-D data) so callers always get n_components columns
+            comps = np.vstack([comps, np.zeros((n_components - k, x.shape[1]))])
+            ratio = np.concatenate([ratio, np.zeros(n_components - k)])
+        return cls(mean, comps, ratio)
+
+    def transform(self, points: np.ndarray) -> np.ndarray:
+        """Project ``(n, d)`` points to ``(n, k)`` float32."""
+        x = np.asarray(points, dtype=np.float64)
+        if x.ndim == 1:
+            x = x[None]
+        if x.shape[1] != self.mean.shape[0]:
+            raise ValueError(
+                f"points have {x.shape[1]} features, the projection was fitted on {self.mean.shape[0]}"
+            )
+        return ((x - self.mean) @ self.components.T).astype(np.float32)
+
+    def axis_label(self, i: int) -> str:
+        return f"PC{i + 1} ({100 * self.explained_variance_ratio[i]:.1f} % var.)"
+
+
+def padded_extent(points: list[np.ndarray], pad: float = 0.1) -> tuple[float, float, float, float]:
+    """Common ``(xmin, xmax, ymin, ymax)`` of several ``(n, 2)`` clouds with a relative margin."""
+    finite = [p[np.isfinite(p).all(axis=1)] for p in points if len(p)]
+    if not finite or not sum(len(p) for p in finite):
+        return (-1.0, 1.0, -1.0, 1.0)
+    allp = np.concatenate(finite)
+    lo, hi = allp.min(axis=0), allp.max(axis=0)
+    span = np.where(hi - lo > 0, hi - lo, 1.0)
+    lo, hi = lo - pad * span, hi + pad * span
+    return (float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1]))
+
+
+@dataclass
+class KdeGrid:
+    """A 2-D density on a regular grid with its two marginals.
+
+    ``x`` ``(gx,)``, ``y`` ``(gy,)``, ``density`` ``(gy, gx)`` (rows follow ``y``), ``marginal_x``
+    ``(gx,)`` and ``marginal_y`` ``(gy,)`` (1-D KDEs of each coordinate), ``levels`` for contours.
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    density: np.ndarray
+    marginal_x: np.ndarray
+    marginal_y: np.ndarray
+    levels: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+
+def _kde_ok(points: np.ndarray) -> bool:
+    if points.shape[0] < MIN_KDE_POINTS:
+        return False
+    cov = np.cov(points.T)
+    return bool(np.all(np.isfinite(cov)) and np.linalg.det(np.atleast_2d(cov)) > 1e-12 * max(
+        float(np.trace(np.atleast_2d(cov))) ** 2, 1e-300
+    ))
+
+
+def kde_1d(values: np.ndarray, grid: np.ndarray) -> np.ndarray | None:
+    """Gaussian KDE of 1-D ``values`` on ``grid``; None when it cannot be estimated."""
+    from scipy.stats import gaussian_kde
+
+    v = np.asarray(values, dtype=np.float64)
+    v = v[np.isfinite(v)]
+    if v.size < MIN_KDE_POINTS or not np.std(v) > 0:
+        return None
+    return gaussian_kde(v)(grid)
+
+
+def kde_grid(
+    points: np.ndarray,
+    extent: tuple[float, float, float, float] | None = None,
+    gridsize: int = 64,
+    *,
+    max_points: int = 4000,
+    levels: tuple[float, ...] = (0.25, 0.5, 0.75, 0.9),
+    seed: int = 0,
+) -> KdeGrid | None:
+    """Gaussian KDE of ``(n, 2)`` points on a ``gridsize``² grid, or None when it cannot be done.
+
+    None (the caller falls back to a scatter) when there are fewer than :data:`MIN_KDE_POINTS`
+    finite points or they are collinear. At most ``max_points`` points enter the estimate (random
+    subsample) so the grid stays fast for large clouds. ``levels`` are the probability masses the
+    contours enclose (highest-density regions), turned into density thresholds in ``KdeGrid.levels``.
+    """
+    from scipy.stats import gaussian_kde
+
+    p = np.asarray(points, dtype=np.float64)
+    p = p[np.isfinite(p).all(axis=1)] if p.ndim == 2 else np.zeros((0, 2))
+    if not _kde_ok(p):
+        return None
+    if p.shape[0] > max_points:
+        p = p[np.random.default_rng(seed).choice(p.shape[0], max_points, replace=False)]
+    if extent is None:
+        extent = padded_extent([p])
+    x = np.linspace(extent[0], extent[1], gridsize)
+    y = np.linspace(extent[2], extent[3], gridsize)
+    xx, yy = np.meshgrid(x, y)
+    try:
+        dens = gaussian_kde(p.T)(np.vstack([xx.ravel(), yy.ravel()])).reshape(gridsize, gridsize)
+    except np.linalg.LinAlgError:
+        return None
+    mx = kde_1d(p[:, 0], x)
+    my = kde_1d(p[:, 1], y)
+    if mx is None or my is None:
+        return None
+    # density thresholds enclosing the requested probability masses
+    flat = np.sort(dens.ravel())[::-1]
+    cum = np.cumsum(flat)
+    cum /= cum[-1] if cum[-1] > 0 else 1.0
+    thr = [flat[min(np.searchsorted(cum, m), flat.size - 1)] for m in levels]
+    thr = np.unique(np.asarray(thr))
+    thr = thr[thr > 0]
+    return KdeGrid(x, y, dens, mx, my, thr)
+
+
+def points_in_polygon(points: np.ndarray, vertices: np.ndarray) -> np.ndarray:
+    """Boolean mask ``(n,)`` of the ``(n, 2)`` points inside the polygon ``vertices`` ``(m, 2)``."""
+    from matplotlib.path import Path as MplPath
+
+    pts = np.asarray(points, dtype=np.float64)
+    verts = np.asarray(vertices, dtype=np.float64)
+    if pts.size == 0 or verts.shape[0] < 3:
+        return np.zeros(pts.shape[0] if pts.ndim == 2 else 0, dtype=bool)
+    return MplPath(verts).contains_points(pts)
+
+
+# ----------------------------------------------------------------------------- differences
+def difference_map(
+    a,
+    b,
+    *,
+    mode: Literal["signed", "abs"] = "signed",
+    reduce: Literal["band", "sum", "mean"] = "band",
+) -> np.ndarray:
+    """Difference of two spectral images of equal shape ``(bands, y, x)``.
+
+    ``mode="signed"``: ``a - b`` (e.g. transferred − source); ``"abs"``: ``|a - b|`` (e.g. against
+    a reference). ``reduce="band"`` keeps ``(bands, y, x)``; ``"sum"``/``"mean"`` collapse the bands
+    to ``(y, x)`` (NaN bands are skipped; all-NaN pixels stay NaN). Returns float32.
+    """
+    sa, sb = np.shape(a), np.shape(b)
+    if sa != sb:
+        raise ValueError(f"images differ in shape: {sa} vs {sb}; a difference needs equal shapes")
+    d = np.asarray(a, dtype=np.float32) - np.asarray(b, dtype=np.float32)
+    if mode == "abs":
+        d = np.abs(d)
+    elif mode != "signed":
+        raise ValueError(f"unknown difference mode {mode!r}; use 'signed' or 'abs'")
+    if reduce == "band":
+        return d
+    if reduce not in ("sum", "mean"):
+        raise ValueError(f"unknown reduction {reduce!r}; use 'band', 'sum' or 'mean'")
+    allnan = np.isnan(d).all(axis=0)
+    out = np.nansum(d, axis=0) if reduce == "sum" else np.nanmean(np.where(allnan, 0, d), axis=0)
+    out = out.astype(np.float32)
+    out[allnan] = np.nan
+    return out
+
+
+def median_abs_difference(spectra: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """Per-wavelength ``|median(spectra) − median(reference)|`` ``(bands,)`` (the paper's Fig. 5b).
+
+    ``spectra`` ``(n, bands)`` and ``reference`` ``(m, bands)``; invalid rows are left out.
+    """
+    s = np.asarray(spectra, dtype=np.float64)
+    r = np.asarray(reference, dtype=np.float64)
+    if s.ndim != 2 or r.ndim != 2 or s.shape[1] != r.shape[1]:
+        raise ValueError(f"spectra {s.shape} and reference {r.shape} must be (n, bands) with equal bands")
+    s = s[valid_spectra(s)]
+    r = r[valid_spectra(r)]
+    if not len(s) or not len(r):
+        raise ValueError("no usable spectra in the region (all NaN or zero)")
+    return np.abs(np.median(s, axis=0) - np.median(r, axis=0)).astype(np.float32)
+
+
+# ----------------------------------------------------------------------------- CSV export
+@dataclass
+class Series:
+    """One plotted curve: ``name``, ``x`` ``(bands,)`` (nm or band index), ``y``, optional ``std``."""
+
+    name: str
+    x: np.ndarray
+    y: np.ndarray
+    std: np.ndarray | None = None
+    x_unit: str = "nm"
+
+
+def write_spectra_csv(path: str | os.PathLike, series: list[Series], *, overwrite: bool = True) -> Path:
+    """Write plotted spectra as a long table ``series,x,x_unit,value,std`` (one row per point).
+
+    Written to a temporary file in the same folder, then renamed: never a half-written file.
+    """
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} exists; choose another name")
+    if not series:
+        raise ValueError("nothing to export: no spectra are plotted")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(["series", "x", "x_unit", "value", "std"])
+            for s in series:
+                std = s.std if s.std is not None else [None] * len(s.x)
+                for xv, yv, sv in zip(s.x, s.y, std, strict=True):
+                    w.writerow([s.name, repr(float(xv)), s.x_unit, repr(float(yv)),
+                                "" if sv is None else repr(float(sv))])
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def read_spectra_csv(path: str | os.PathLike) -> list[Series]:
+    """Read a file written by :func:`write_spectra_csv` back into :class:`Series` (order kept)."""
+    rows: dict[str, list[tuple[float, float, float | None, str]]] = {}
+    with open(path, newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        for r in reader:
+            std = float(r["std"]) if r["std"] else None
+            rows.setdefault(r["series"], []).append((float(r["x"]), float(r["value"]), std, r["x_unit"]))
+    out = []
+    for name, pts in rows.items():
+        x = np.array([p[0] for p in pts])
+        y = np.array([p[1] for p in pts])
+        std = None if pts[0][2] is None else np.array([p[2] for p in pts])
+        out.append(Series(name, x, y, std, pts[0][3]))
+    return out

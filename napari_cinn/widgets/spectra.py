@@ -1,0 +1,439 @@
+"""The "Spectra" dock: click a pixel, see the spectrum of every spectral layer there.
+
+- Click (press + release without dragging, whichever layer is selected): one line per spectral
+  layer covering that pixel, x = wavelength (nm) from ``metadata["wavelengths"]``.
+- Shift + mouse move: live update while hovering.
+- Pin: keep the current spectra (dashed) for comparison; Clear removes the pins.
+- ROI: mean ± std band per spectral layer inside a Shapes layer (union of shapes) or a Labels
+  layer (one label or all non-zero), recomputed when the ROI is edited.
+- L1-normalised view, band-index x axis for layers without wavelengths, CSV export.
+- A point marker in the viewer shows the clicked pixel; a dashed line in the plot shows the
+  wavelength the viewer's λ slider is on.
+
+Plot speed: matplotlib with the lines kept and only their data replaced (see
+``benchmarks/bench_spectra_click.py``).
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from napari.layers import Labels, Points
+from qtpy.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from napari_cinn.core.projection import Series, roi_stats, spectrum_at, write_spectra_csv
+from napari_cinn.widgets._layers import (
+    layer_wavelengths,
+    pixel_index,
+    roi_layers,
+    roi_mask,
+    spectral_layers,
+)
+from napari_cinn.widgets._plot import PALETTE, PlotCanvas, style_axes, style_legend
+
+MARKER_NAME = "clicked pixel"
+NM, BAND = "wavelength (nm)", "band index"
+
+
+@dataclass
+class _Curve:
+    key: str  # unique artist key
+    label: str  # legend / CSV name
+    layer: str
+    x: np.ndarray
+    y: np.ndarray  # as measured (the L1 view is applied when drawing, except for ROI stats)
+    std: np.ndarray | None = None
+    x_unit: str = "nm"
+    kind: str = "pixel"  # pixel | pin | roi
+
+
+def _l1(y: np.ndarray) -> np.ndarray:
+    s = np.nansum(np.abs(y))
+    return y / s if s > 0 else np.full_like(y, np.nan)
+
+
+class SpectraWidget(QWidget):
+    """Dock widget plotting spectra of all spectral layers at the clicked pixel."""
+
+    def __init__(self, napari_viewer):
+        super().__init__()
+        self.viewer = napari_viewer
+        self._colors: dict[str, str] = {}
+        self._pixel_curves: list[_Curve] = []
+        self._pins: list[_Curve] = []
+        self._roi_curves: list[_Curve] = []
+        self._lines: dict[str, object] = {}
+        self._fills: dict[str, object] = {}
+        self._legend_labels: tuple[str, ...] = ()
+        self._last_position: tuple[float, ...] | None = None
+        self._last_index: tuple[int, ...] | None = None
+        self._roi_source = None
+
+        self.plot = PlotCanvas(self)
+        self.ax = self.plot.figure.add_subplot(111)
+        style_axes(self.ax)
+        self.ax.set_xlabel(NM)
+        self.ax.set_ylabel("value")
+        self._lambda_line = self.ax.axvline(np.nan, color="#888888", ls="--", lw=0.8)
+
+        self.xaxis = QComboBox()
+        self.xaxis.addItems([NM, BAND])
+        self.xaxis.setToolTip("x axis; layers without metadata['wavelengths'] need 'band index'")
+        self.l1 = QCheckBox("L1-normalised")
+        self.l1.setToolTip("divide each spectrum by the sum of its absolute values")
+        self.pin_btn = QPushButton("Pin")
+        self.pin_btn.setToolTip("keep the current spectra for comparison")
+        self.clear_btn = QPushButton("Clear pins")
+        self.roi = QComboBox()
+        self.roi.setToolTip("a Shapes or Labels layer: mean ± std per spectral layer inside it")
+        self.label = QSpinBox()
+        self.label.setRange(0, 2**31 - 1)
+        self.label.setSpecialValueText("all labels")
+        self.label.setToolTip("label value for a Labels ROI (0: every non-zero label)")
+        self.roi_btn = QPushButton("ROI mean ± std")
+        self.roi_clear_btn = QPushButton("Clear ROI")
+        self.export_btn = QPushButton("Export CSV…")
+        self.status = QLabel("Click a pixel (Shift + move: live)")
+        self.status.setWordWrap(True)
+
+        grid = QGridLayout()
+        grid.addWidget(QLabel("x axis"), 0, 0)
+        grid.addWidget(self.xaxis, 0, 1)
+        grid.addWidget(self.l1, 0, 2)
+        grid.addWidget(self.pin_btn, 1, 0)
+        grid.addWidget(self.clear_btn, 1, 1)
+        grid.addWidget(self.export_btn, 1, 2)
+        grid.addWidget(QLabel("ROI"), 2, 0)
+        grid.addWidget(self.roi, 2, 1)
+        grid.addWidget(self.label, 2, 2)
+        row = QHBoxLayout()
+        row.addWidget(self.roi_btn)
+        row.addWidget(self.roi_clear_btn)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.plot, 1)
+        layout.addLayout(grid)
+        layout.addLayout(row)
+        layout.addWidget(self.status)
+
+        self.xaxis.currentTextChanged.connect(lambda _: self._recompute())
+        self.l1.toggled.connect(lambda _: self._recompute())
+        self.pin_btn.clicked.connect(self.pin)
+        self.clear_btn.clicked.connect(self.clear_pins)
+        self.roi_btn.clicked.connect(self.compute_roi)
+        self.roi_clear_btn.clicked.connect(self.clear_roi)
+        self.export_btn.clicked.connect(self._export_dialog)
+        self.roi.currentTextChanged.connect(self._watch_roi)
+
+        # viewer hooks (removed again when this widget is destroyed)
+        ref = weakref.ref(self)
+
+        def on_drag(viewer, event):
+            return _drag_dispatch(ref, event)
+
+        def on_move(viewer, event):
+            w = ref()
+            if w is not None and "Shift" in [str(getattr(m, "name", m)) for m in event.modifiers]:
+                w.show_at(event.position)
+
+        self._callbacks = (on_drag, on_move)
+        self.viewer.mouse_drag_callbacks.append(on_drag)
+        self.viewer.mouse_move_callbacks.append(on_move)
+        ev = self.viewer.layers.events
+        for e in (ev.inserted, ev.removed, ev.reordered):
+            e.connect(self._refresh_roi_choices)
+        self.viewer.dims.events.current_step.connect(self._update_lambda_line)
+        self.destroyed.connect(_make_cleanup(self.viewer, self._callbacks))
+        self._refresh_roi_choices()
+
+    # ------------------------------------------------------------------ public API (tests, other docks)
+    def show_at(self, world_position) -> None:
+        """Plot the spectra of every spectral layer at a world position (a click)."""
+        self._last_position = tuple(float(p) for p in world_position)
+        self._pixel_curves, notes = self._curves_at(self._last_position)
+        self._draw()
+        self._place_marker()
+        self.status.setText(notes)
+
+    def pin(self) -> None:
+        """Keep the spectra at the current pixel in the plot (dashed)."""
+        for c in self._pixel_curves:
+            n = len(self._pins)
+            self._pins.append(
+                _Curve(f"pin{n}:{c.key}", f"{c.label} (pinned)", c.layer, c.x, c.y, None, c.x_unit, "pin")
+            )
+        self._draw()
+
+    def clear_pins(self) -> None:
+        self._pins = []
+        self._draw()
+
+    def compute_roi(self) -> None:
+        """Mean ± std per spectral layer inside the chosen Shapes/Labels layer."""
+        name = self.roi.currentText()
+        if not name or name not in self.viewer.layers:
+            self.status.setText("Choose a Shapes or Labels layer as ROI first.")
+            return
+        roi = self.viewer.layers[name]
+        label = self.label.value() or None
+        norm = "l1" if self.l1.isChecked() else "none"
+        curves, skipped = [], []
+        for layer in spectral_layers(self.viewer):
+            x, unit = self._x_for(layer)
+            if x is None:
+                skipped.append(f"{layer.name} (no wavelengths)")
+                continue
+            try:
+                mask = roi_mask(roi, layer.data.shape[1:], label)
+            except ValueError as err:
+                skipped.append(f"{layer.name} ({err})")
+                continue
+            st = roi_stats(layer.data, mask, norm=norm)
+            if st.n == 0:
+                skipped.append(f"{layer.name} (no usable pixel in ROI)")
+                continue
+            curves.append(
+                _Curve(f"roi:{layer.name}", f"{layer.name} ROI mean (n={st.n})", layer.name, x,
+                       st.mean, st.std, unit, "roi")
+            )
+        self._roi_curves = curves
+        self._draw()
+        msg = f"ROI '{name}': {len(curves)} layer(s)."
+        if skipped:
+            msg += " Not plotted: " + "; ".join(skipped)
+        self.status.setText(msg)
+
+    def clear_roi(self) -> None:
+        self._roi_curves = []
+        self._draw()
+
+    def series(self) -> list[Series]:
+        """The plotted curves as they are drawn (L1 view applied), for CSV export and tests."""
+        out = []
+        for c in self._all_curves():
+            out.append(Series(c.label, c.x, self._view(c), c.std, c.x_unit))
+        return out
+
+    def export_csv(self, path) -> Path:
+        """Write the plotted spectra to ``path`` (long CSV: series, x, x_unit, value, std)."""
+        return write_spectra_csv(path, self.series())
+
+    # ------------------------------------------------------------------ internals
+    def _x_for(self, layer) -> tuple[np.ndarray | None, str]:
+        if self.xaxis.currentText() == BAND:
+            return np.arange(layer.data.shape[0], dtype=float), "band"
+        wl = layer_wavelengths(layer)
+        return (wl, "nm") if wl is not None else (None, "nm")
+
+    def _curves_at(self, position) -> tuple[list[_Curve], str]:
+        layers = spectral_layers(self.viewer)
+        if not layers:
+            return [], "No spectral layer: add an Image layer with bands first (e.g. File ▸ Open Sample)."
+        curves, outside, no_wl = [], [], []
+        first_index = None
+        for layer in layers:
+            idx = pixel_index(layer, position)
+            if idx is None:
+                outside.append(layer.name)
+                continue
+            x, unit = self._x_for(layer)
+            if x is None:
+                no_wl.append(layer.name)
+                continue
+            y = spectrum_at(layer.data, idx)
+            if y is None:
+                outside.append(layer.name)
+                continue
+            first_index = first_index or (layer, idx)
+            curves.append(_Curve(f"px:{layer.name}", f"{layer.name} {idx}", layer.name, x, y, None, unit))
+        if not curves and no_wl and not outside and self.xaxis.currentText() == NM:
+            # nothing has wavelengths: offer band index by switching to it
+            self.xaxis.blockSignals(True)
+            self.xaxis.setCurrentText(BAND)
+            self.xaxis.blockSignals(False)
+            return self._curves_at(position)
+        self._last_index = first_index
+        notes = []
+        if first_index is not None:
+            notes.append(f"pixel {first_index[1]}: {len(curves)} layer(s)")
+        else:
+            notes.append("outside every spectral layer")
+        if outside and curves:
+            notes.append("not covering this pixel: " + ", ".join(outside))
+        if no_wl:
+            notes.append("no wavelengths (choose x axis 'band index'): " + ", ".join(no_wl))
+        return curves, "; ".join(notes)
+
+    def _recompute(self) -> None:
+        if self._last_position is not None:
+            self._pixel_curves, notes = self._curves_at(self._last_position)
+            self.status.setText(notes)
+        if self._roi_curves:
+            self.compute_roi()
+        self._pins = [p for p in self._pins if p.x_unit == ("band" if self.xaxis.currentText() == BAND else "nm")]
+        self.ax.set_xlabel(self.xaxis.currentText())
+        self.ax.set_ylabel("value (L1-normalised)" if self.l1.isChecked() else "value")
+        self._draw()
+
+    def _all_curves(self) -> list[_Curve]:
+        return [*self._roi_curves, *self._pins, *self._pixel_curves]
+
+    def _view(self, c: _Curve) -> np.ndarray:
+        if c.kind == "roi" or not self.l1.isChecked():
+            return c.y  # ROI stats are computed on normalised pixels already
+        return _l1(c.y)
+
+    def _color(self, layer: str) -> str:
+        if layer not in self._colors:
+            self._colors[layer] = PALETTE[len(self._colors) % len(PALETTE)]
+        return self._colors[layer]
+
+    def _draw(self) -> None:
+        """Update the artists in place (new lines only for new curves), then redraw when idle."""
+        curves = self._all_curves()
+        keys = {c.key for c in curves}
+        for key in [k for k in self._lines if k not in keys]:
+            self._lines.pop(key).remove()
+        for key in [k for k in self._fills if k not in keys]:
+            self._fills.pop(key).remove()
+        for c in curves:
+            y = self._view(c)
+            line = self._lines.get(c.key)
+            if line is None:
+                style = {"pixel": "-", "pin": "--", "roi": ":"}[c.kind]
+                (line,) = self.ax.plot(c.x, y, style, color=self._color(c.layer), lw=1.4, label=c.label)
+                self._lines[c.key] = line
+            else:
+                line.set_data(c.x, y)
+                line.set_label(c.label)
+            if c.kind == "roi":
+                old = self._fills.pop(c.key, None)
+                if old is not None:
+                    old.remove()
+                self._fills[c.key] = self.ax.fill_between(
+                    c.x, y - c.std, y + c.std, color=self._color(c.layer), alpha=0.25, lw=0
+                )
+        labels = tuple(c.label for c in curves)
+        if labels != self._legend_labels:
+            self._legend_labels = labels
+            leg = self.ax.get_legend()
+            if leg is not None:
+                leg.remove()
+            if labels:
+                style_legend(self.ax.legend(fontsize=7, loc="best"))
+        self.ax.relim(visible_only=True)
+        self.ax.autoscale_view()
+        self.plot.draw_idle()
+
+    def _update_lambda_line(self, event=None) -> None:
+        layers = spectral_layers(self.viewer)
+        if not layers or self.viewer.dims.ndim < 1:
+            return
+        layer = layers[0]
+        band = int(np.round(layer.world_to_data(self.viewer.dims.point)[0]))
+        x, _ = self._x_for(layer)
+        if x is not None and 0 <= band < len(x):
+            self._lambda_line.set_xdata([x[band], x[band]])
+            self.plot.draw_idle()
+
+    def _place_marker(self) -> None:
+        if self._last_index is None:
+            return
+        layer, idx = self._last_index
+        world = np.asarray(layer.data_to_world([0, *idx]), dtype=float)[-2:]
+        viewer = self.viewer
+        if MARKER_NAME in viewer.layers and isinstance(viewer.layers[MARKER_NAME], Points):
+            viewer.layers[MARKER_NAME].data = world[None]
+            return
+        selection = set(viewer.layers.selection)
+        active = viewer.layers.selection.active
+        viewer.add_points(
+            world[None], name=MARKER_NAME, symbol="cross", size=max(3.0, 0.03 * max(layer.data.shape[-2:])),
+            face_color="#ff3030", border_color="#ffffff", border_width=0.05, opacity=0.9,
+        )
+        viewer.layers.selection.clear()
+        viewer.layers.selection.update(selection)
+        viewer.layers.selection.active = active
+
+    def _refresh_roi_choices(self, event=None) -> None:
+        current = self.roi.currentText()
+        names = [ly.name for ly in roi_layers(self.viewer)]
+        self.roi.blockSignals(True)
+        self.roi.clear()
+        self.roi.addItems(names)
+        if current in names:
+            self.roi.setCurrentText(current)
+        self.roi.blockSignals(False)
+        self._watch_roi(self.roi.currentText())
+
+    def _watch_roi(self, name: str) -> None:
+        """Recompute the ROI statistics when the ROI layer is edited (if they are shown)."""
+        old = self._roi_source() if self._roi_source is not None else None
+        new = self.viewer.layers[name] if name and name in self.viewer.layers else None
+        if old is new:
+            return
+        for layer, connect in ((old, False), (new, True)):
+            if layer is None:
+                continue
+            events = [layer.events.data]
+            if isinstance(layer, Labels):
+                events.append(layer.events.paint)
+            for e in events:
+                (e.connect if connect else e.disconnect)(self._on_roi_edit)
+        self._roi_source = weakref.ref(new) if new is not None else None
+
+    def _on_roi_edit(self, event=None) -> None:
+        if self._roi_curves:
+            self.compute_roi()
+
+    def _export_dialog(self) -> None:
+        if not self._all_curves():
+            self.status.setText("Nothing to export: click a pixel or compute an ROI first.")
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Export spectra", "spectra.csv", "CSV (*.csv)")
+        if path:
+            try:
+                self.export_csv(path)
+                self.status.setText(f"Exported {len(self.series())} spectra to {path}")
+            except OSError as err:
+                self.status.setText(f"Could not write {path}: {err}")
+
+
+def _drag_dispatch(ref, event):
+    """Viewer drag callback: a press and release without moving is a click."""
+    if getattr(event, "button", 1) != 1:
+        return
+    press = tuple(event.position)
+    moved = False
+    yield
+    while event.type == "mouse_move":
+        moved = True
+        yield
+    w = ref()
+    if w is not None and not moved:
+        w.show_at(press)
+
+
+def _make_cleanup(viewer, callbacks):
+    def cleanup(*_):
+        for cb, lst in zip(callbacks, (viewer.mouse_drag_callbacks, viewer.mouse_move_callbacks), strict=True):
+            if cb in lst:
+                lst.remove(cb)
+
+    return cleanup
+
+
+__all__ = ["MARKER_NAME", "SpectraWidget"]

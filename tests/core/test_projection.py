@@ -1,0 +1,149 @@
+"""The numbers behind the Spectra, Latent space and Compare docks, without any GUI."""
+
+import numpy as np
+import pytest
+
+from napari_cinn.core import projection as P
+
+
+@pytest.fixture
+def cube():
+    rng = np.random.default_rng(1)
+    c = rng.random((7, 5, 6)).astype(np.float32) + 0.1
+    c[:, 0, 0] = 0.0  # an empty pixel
+    c[3, 1, 1] = np.nan  # a broken pixel
+    return c
+
+
+def test_spectrum_at_reads_one_pixel_and_refuses_outside(cube):
+    np.testing.assert_array_equal(P.spectrum_at(cube, (2, 3)), cube[:, 2, 3])
+    assert P.spectrum_at(cube, (5, 0)) is None
+    assert P.spectrum_at(cube, (-1, 0)) is None
+    assert P.spectrum_at(cube, (1,)) is None
+
+
+def test_sample_valid_pixels_skips_empty_and_nan(cube):
+    ys, xs = P.sample_valid_pixels(cube, 1000)
+    assert len(ys) == 5 * 6 - 2
+    assert (0, 0) not in set(zip(ys, xs, strict=True)) and (1, 1) not in set(zip(ys, xs, strict=True))
+    ys2, xs2 = P.sample_valid_pixels(cube, 10, seed=3)
+    assert len(ys2) == 10
+    again = P.sample_valid_pixels(cube, 10, seed=3)
+    np.testing.assert_array_equal(ys2, again[0])
+    spectra = P.gather_spectra(cube, (ys2, xs2))
+    assert spectra.shape == (10, 7)
+    np.testing.assert_array_equal(spectra[0], cube[:, ys2[0], xs2[0]])
+
+
+def test_sample_inside_mask_only(cube):
+    mask = np.zeros((5, 6), bool)
+    mask[3:, 4:] = True
+    ys, xs = P.sample_valid_pixels(cube, 100, mask=mask)
+    assert len(ys) == 4 and np.all(ys >= 3) and np.all(xs >= 4)
+
+
+def test_roi_stats_equal_numpy(cube):
+    mask = np.zeros((5, 6), bool)
+    mask[2:4, 1:5] = True
+    st = P.roi_stats(cube, mask)
+    sel = cube[:, mask]
+    np.testing.assert_allclose(st.mean, sel.mean(axis=1), rtol=1e-6)
+    np.testing.assert_allclose(st.std, sel.std(axis=1), rtol=1e-5)
+    assert st.n == mask.sum()
+    l1 = P.roi_stats(cube, mask, norm="l1")
+    np.testing.assert_allclose(l1.mean, (sel / sel.sum(axis=0)).mean(axis=1), rtol=1e-5)
+    empty = P.roi_stats(cube, np.zeros((5, 6), bool))
+    assert empty.n == 0 and np.isnan(empty.mean).all()
+    with pytest.raises(ValueError, match="does not match"):
+        P.roi_stats(cube, np.ones((2, 2), bool))
+
+
+def test_pca_fitted_on_reference_only():
+    rng = np.random.default_rng(0)
+    ref = rng.normal(size=(500, 5)) * np.array([5.0, 1.0, 0.1, 0.1, 0.1])
+    other = rng.normal(size=(300, 5)) * np.array([0.1, 0.1, 0.1, 0.1, 9.0]) + 3
+    pca = P.PCAProjection.fit(ref)
+    assert abs(abs(pca.components[0, 0]) - 1) < 0.01  # the reference's main axis, not other's
+    assert pca.explained_variance_ratio[0] > 0.9
+    np.testing.assert_allclose(pca.mean, ref.mean(axis=0))
+    proj = pca.transform(other)
+    assert proj.shape == (300, 2) and proj.dtype == np.float32
+    assert "PC1" in pca.axis_label(0) and "%" in pca.axis_label(0)
+    with pytest.raises(ValueError, match="features"):
+        pca.transform(np.zeros((3, 4)))
+    with pytest.raises(ValueError, match="at least 2"):
+        P.PCAProjection.fit(np.zeros((1, 5)))
+
+
+def test_kde_grid_and_marginals_integrate_to_one():
+    rng = np.random.default_rng(0)
+    pts = rng.normal(size=(800, 2))
+    g = P.kde_grid(pts, (-5, 5, -5, 5), gridsize=80)
+    assert g is not None and g.density.shape == (80, 80)
+    dx = g.x[1] - g.x[0]
+    dy = g.y[1] - g.y[0]
+    assert abs(g.density.sum() * dx * dy - 1) < 0.02
+    assert abs(g.marginal_x.sum() * dx - 1) < 0.02
+    assert abs(g.marginal_y.sum() * dy - 1) < 0.02
+    assert len(g.levels) >= 2 and np.all(np.diff(g.levels) > 0)
+
+
+def test_kde_too_few_or_degenerate_points_gives_none():
+    assert P.kde_grid(np.zeros((3, 2))) is None
+    line = np.stack([np.arange(50.0), 2 * np.arange(50.0)], axis=1)
+    assert P.kde_grid(line) is None
+    assert P.kde_grid(np.full((50, 2), 1.0)) is None
+    assert P.kde_1d(np.ones(30), np.linspace(0, 2, 5)) is None
+
+
+def test_points_in_polygon():
+    pts = np.array([[0.5, 0.5], [2, 2], [0.1, 0.9]])
+    square = np.array([[0, 0], [1, 0], [1, 1], [0, 1]])
+    np.testing.assert_array_equal(P.points_in_polygon(pts, square), [True, False, True])
+    assert P.points_in_polygon(pts, square[:2]).sum() == 0
+
+
+def test_difference_map_equals_numpy(cube):
+    other = cube * 0.5 + 0.2
+    np.testing.assert_allclose(P.difference_map(other, cube), other - cube)
+    np.testing.assert_allclose(P.difference_map(other, cube, mode="abs"), np.abs(other - cube))
+    summed = P.difference_map(other, cube, mode="abs", reduce="sum")
+    assert summed.shape == (5, 6)
+    np.testing.assert_allclose(summed[2, 2], np.abs(other - cube)[:, 2, 2].sum(), rtol=1e-5)
+    assert P.difference_map(other, cube, reduce="mean").shape == (5, 6)
+    with pytest.raises(ValueError, match="differ in shape"):
+        P.difference_map(cube, cube[:, :3])
+
+
+def test_median_abs_difference():
+    rng = np.random.default_rng(0)
+    ref = rng.random((200, 4))
+    s = ref + np.array([0.0, 0.1, -0.2, 0.3])
+    np.testing.assert_allclose(P.median_abs_difference(s, ref), [0, 0.1, 0.2, 0.3], atol=1e-6)
+    with pytest.raises(ValueError, match="equal bands"):
+        P.median_abs_difference(s, ref[:, :3])
+    with pytest.raises(ValueError, match="no usable"):
+        P.median_abs_difference(np.zeros((3, 4)), ref)
+
+
+def test_csv_round_trip(tmp_path):
+    wl = np.array([500.0, 505.0, 510.0])
+    series = [
+        P.Series("sim @ (1, 2)", wl, np.array([0.1, 0.2, 0.3], np.float32)),
+        P.Series("ROI mean real", wl, np.array([1 / 3, 0.5, 0.25]), np.array([0.01, 0.02, 0.03])),
+        P.Series("nowl", np.arange(3.0), np.array([1.0, 2.0, 3.0]), x_unit="band"),
+    ]
+    path = P.write_spectra_csv(tmp_path / "s.csv", series)
+    back = P.read_spectra_csv(path)
+    assert [s.name for s in back] == [s.name for s in series]
+    for a, b in zip(series, back, strict=True):
+        np.testing.assert_array_equal(np.asarray(a.y, float), b.y)
+        np.testing.assert_array_equal(a.x, b.x)
+        assert a.x_unit == b.x_unit
+    assert back[0].std is None
+    np.testing.assert_array_equal(back[1].std, series[1].std)
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    with pytest.raises(FileExistsError):
+        P.write_spectra_csv(path, series, overwrite=False)
+    with pytest.raises(ValueError, match="nothing to export"):
+        P.write_spectra_csv(tmp_path / "e.csv", [])
