@@ -75,7 +75,7 @@ def c2st_auc(x, y, *, classifier: str = "rf", folds: int = 5, max_n: int | None 
              seed: int = 0) -> float:
     """Classifier two-sample test: cross-validated ROC AUC for telling ``x`` from ``y``.
 
-    ``classifier``: ``"rf"`` (random forest, 100 trees: catches non-linear differences; default)
+    ``classifier``: ``"rf"`` (random forest, 50 trees: catches non-linear differences; default)
     or ``"logreg"`` (standardised logistic regression: fast, linear differences only). Both sets
     are subsampled to the same size (at most ``max_n``) so chance is exactly 0.5.
     """
@@ -95,7 +95,7 @@ def c2st_auc(x, y, *, classifier: str = "rf", folds: int = 5, max_n: int | None 
     data = np.concatenate([a, b])
     target = np.r_[np.zeros(k), np.ones(k)]
     if classifier == "rf":
-        clf = RandomForestClassifier(n_estimators=100, min_samples_leaf=2, n_jobs=1,
+        clf = RandomForestClassifier(n_estimators=50, min_samples_leaf=2, n_jobs=1,
                                      random_state=seed)
     elif classifier == "logreg":
         clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
