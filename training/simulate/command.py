@@ -8,6 +8,8 @@ Example::
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -40,8 +42,16 @@ def generate(modality: str, index: int, domain: str, seed: int, size: int | None
     return pat_subject(index, domain, seed, size=size or 128)
 
 
+def _write_manifest(path: Path, manifest: dict, overwrite: bool) -> None:
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"refusing to overwrite {path} (pass --overwrite)")
+    tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
+    tmp.write_text(json.dumps(manifest, indent=1))
+    os.replace(tmp, path)
+
+
 def run(args: argparse.Namespace) -> int:
-    from training.simulate.writer import write_envi, write_labels, write_manifest, write_npz
+    from napari_cinn.io import SpectralImage, write_spectral
 
     if args.subjects < 1:
         print("cinn-train simulate: --subjects must be at least 1", file=sys.stderr)
@@ -52,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     stem = args.stem or f"{args.modality}_{args.domain}"
+    ext = ".hdr" if args.modality == "hsi" else ".npz"
     files = []
     t0 = time.perf_counter()
     try:
@@ -59,14 +70,9 @@ def run(args: argparse.Namespace) -> int:
             s = generate(args.modality, index, args.domain, args.seed, args.size)
             name = stem if args.subjects == 1 else f"{stem}_{index:03d}"
             meta = dict(s.metadata, file=name)
-            if args.modality == "hsi":
-                written = write_envi(out, name, s.cube, s.wavelengths, overwrite=args.overwrite)
-                written += write_labels(out, name, s.labels, s.label_names,
-                                        overwrite=args.overwrite)
-            else:
-                written = write_npz(out, name, s.cube, s.wavelengths, s.labels, s.label_names,
-                                    meta, overwrite=args.overwrite)
-            files.append({"cube": written[0].name, "subject": index, "metadata": meta,
+            image = SpectralImage(s.cube, s.wavelengths, s.labels, s.label_names, meta)
+            written = write_spectral(out / f"{name}{ext}", image, overwrite=args.overwrite)
+            files.append({"cube": Path(written[0]).name, "subject": index, "metadata": meta,
                           "shape": list(s.cube.shape)})
         manifest = {
             "modality": args.modality, "domain": args.domain, "seed": args.seed,
@@ -76,8 +82,8 @@ def run(args: argparse.Namespace) -> int:
             "command": "cinn-train simulate " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 else "",
             "files": files,
         }
-        write_manifest(out / f"{stem}_manifest.json", manifest, overwrite=args.overwrite)
-    except FileExistsError as err:
+        _write_manifest(out / f"{stem}_manifest.json", manifest, args.overwrite)
+    except (FileExistsError, ValueError) as err:
         print(f"cinn-train simulate: {err}", file=sys.stderr)
         return 1
     print(f"wrote {len(files)} {args.modality} {args.domain} subject(s) to {out} "
