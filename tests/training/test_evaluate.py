@@ -1,0 +1,121 @@
+"""cinn-train evaluate: report folder, method registry, and clear errors for bad input."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from training.cli import main
+from training.evaluate import EvaluationError, evaluate, resolve_method
+from training.evaluate.data import load_folder
+
+
+@pytest.fixture(scope="module")
+def pat_folders(tmp_path_factory):
+    root = tmp_path_factory.mktemp("pat")
+    for domain in ("sim", "real"):
+        assert main(["simulate", "pat", "--subjects", "4", "--domain", domain, "--size", "64",
+                     "--out", str(root / domain)]) == 0
+    return root
+
+
+def _copy(src, dst):
+    shutil.copytree(src, dst)
+    return dst
+
+
+def test_evaluate_none_and_moment_matching_write_reports(pat_folders, tmp_path, capsys):
+    for method in ("none", "moment-matching"):
+        out = tmp_path / method
+        assert main(["evaluate", "--sim", str(pat_folders / "sim"), "--real",
+                     str(pat_folders / "real"), "--method", method, "--seeds", "0", "1",
+                     "--pixels", "60", "--classifiers", "lda", "--c2st-classifier", "logreg",
+                     "--out", str(out)]) == 0
+        metrics = json.loads((out / "metrics.json").read_text())
+        for key in ("bacc_sim", "bacc_transfer", "bacc_real", "gap_closed", "c2st_auc", "mmd",
+                    "auroc_real", "frechet"):
+            assert set(metrics[key]) == {"mean", "std", "values"}, key
+            assert len(metrics[key]["values"]) == 2
+        assert "| balanced accuracy, trained on sim |" in (out / "report.md").read_text()
+        for png in ("pca_kde.png", "difference_violins.png", "mean_spectra.png"):
+            assert (out / png).read_bytes()[:4] == b"\x89PNG"
+        if method == "none":
+            assert metrics["bacc_transfer"]["mean"] == metrics["bacc_sim"]["mean"]
+            assert metrics["gap_closed"]["mean"] == 0
+    assert "gap closed" in capsys.readouterr().out
+    # a second run refuses to overwrite the report
+    assert main(["evaluate", "--sim", str(pat_folders / "sim"), "--real",
+                 str(pat_folders / "real"), "--out", str(tmp_path / "none")]) == 1
+
+
+def test_evaluate_is_deterministic(pat_folders):
+    kw = dict(seeds=(3,), pixels_per_image=40, classifiers=("rf",), c2st_classifier="logreg")
+    a, _ = evaluate(pat_folders / "sim", pat_folders / "real", "moment-matching", **kw)
+    b, _ = evaluate(pat_folders / "sim", pat_folders / "real", "moment-matching", **kw)
+    assert a["bacc_transfer"] == b["bacc_transfer"] and a["c2st_auc"] == b["c2st_auc"]
+
+
+def test_methods_registry_and_baseline_files(tmp_path):
+    assert resolve_method("none").fit is not None
+    assert resolve_method("moment_matching").name == "moment_matching"  # module discovery
+    assert resolve_method("training.baselines.moment_matching:fit").fit is not None
+    py = tmp_path / "double.py"
+    py.write_text("def fit(sim, real):\n    return lambda x: 2 * x\n")
+    transform = resolve_method(str(py)).fit(np.ones((3, 2)), np.ones((3, 2)))
+    assert transform(np.ones((1, 2))).tolist() == [[2.0, 2.0]]
+    with pytest.raises(EvaluationError, match="unknown method 'magic'.*moment-matching"):
+        resolve_method("magic")
+    with pytest.raises(EvaluationError, match="does not exist"):
+        resolve_method(str(tmp_path / "missing.safetensors"))
+
+
+def test_moment_matching_matches_band_moments():
+    from training.baselines.moment_matching import fit
+
+    rng = np.random.default_rng(0)
+    sim = rng.normal(0, 1, (500, 4))
+    real = rng.normal(3, 2, (500, 4))
+    out = fit(sim, real)(sim)
+    np.testing.assert_allclose(out.mean(0), real.mean(0), atol=1e-5)
+    np.testing.assert_allclose(out.std(0), real.std(0), rtol=1e-4)
+
+
+def test_folder_without_readable_files(tmp_path):
+    (tmp_path / "notes.txt").write_text("nothing here")
+    with pytest.raises(EvaluationError, match=f"{tmp_path}.*no readable spectral images"):
+        load_folder(tmp_path, "sim")
+
+
+def test_label_shape_mismatch_names_the_file(pat_folders, tmp_path):
+    folder = _copy(pat_folders / "real", tmp_path / "real")
+    bad = folder / "pat_real_001.npz"
+    with np.load(bad) as f:
+        content = dict(f)
+    content["labels"] = content["labels"][:10]
+    np.savez(bad, **content)
+    with pytest.raises(EvaluationError, match=r"pat_real_001\.npz: label mask has shape \(10, 64\)"):
+        load_folder(folder)
+
+
+def test_class_missing_in_real(pat_folders, tmp_path):
+    folder = _copy(pat_folders / "real", tmp_path / "real")
+    for path in folder.glob("*.npz"):
+        with np.load(path) as f:
+            content = dict(f)
+        content["labels"] = np.where(content["labels"] == 2, 0, content["labels"])
+        np.savez(path, **content)
+    with pytest.raises(EvaluationError, match=r"class\(es\) 2 \(vein\).*absent"):
+        evaluate(pat_folders / "sim", folder, seeds=(0,))
+
+
+def test_wavelength_grid_mismatch(pat_folders, tmp_path):
+    folder = _copy(pat_folders / "real", tmp_path / "real")
+    for path in folder.glob("*.npz"):
+        with np.load(path) as f:
+            content = dict(f)
+        content["wavelengths"] = content["wavelengths"] + 20
+        np.savez(path, **content)
+    with pytest.raises(EvaluationError, match="wavelength grids differ.*16 bands 700–850 nm.*"
+                                              "16 bands 720–870 nm"):
+        evaluate(pat_folders / "sim", folder, seeds=(0,))

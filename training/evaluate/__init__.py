@@ -1,0 +1,13 @@
+"""Evaluation harness: downstream classifiers, transfer-quality metrics, report folder.
+
+``evaluate(sim_dir, real_dir, method)`` returns ``(metrics, arrays)``; ``write_report`` writes
+``metrics.json``, ``report.md`` and the figures. ``cinn-train evaluate`` wraps both.
+"""
+
+from training.evaluate.data import EvaluationError, load_folder
+from training.evaluate.harness import evaluate
+from training.evaluate.methods import METHODS, register, resolve_method
+from training.evaluate.report import write_report
+
+__all__ = ["METHODS", "EvaluationError", "evaluate", "load_folder", "register", "resolve_method",
+           "write_report"]

@@ -1,0 +1,147 @@
+"""Load a folder of labelled spectral images for evaluation, with clear errors for bad input.
+
+A folder holds cubes in any format the plugin reads (ENVI ``.hdr``, ``.npz``, ``.npy``, ``.tif``)
+with label masks (``<stem>_labels.npy`` sidecars or ``labels`` inside ``.npz``). One file is one
+subject. Uses ``napari_cinn.io.read_spectral`` when available, else a small built-in reader for the
+files ``cinn-train simulate`` writes.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from napari_cinn.core.spectra import describe_grid, same_grid
+
+CUBE_SUFFIXES = (".hdr", ".npz", ".npy", ".tif", ".tiff")
+
+
+class EvaluationError(ValueError):
+    """Bad evaluation input; the message names the file and the problem."""
+
+
+@dataclass
+class LabelledImage:
+    """One subject: ``data`` ``(bands, y, x)`` float32, ``labels`` ``(y, x)`` int."""
+
+    path: Path
+    data: np.ndarray
+    wavelengths: np.ndarray
+    labels: np.ndarray
+    label_names: dict[int, str] = field(default_factory=dict)
+
+
+def _sidecar(path: Path):
+    stem = path.with_suffix("")
+    npy, js = Path(f"{stem}_labels.npy"), Path(f"{stem}_labels.json")
+    labels = np.load(npy, allow_pickle=False) if npy.exists() else None
+    names = {int(k): v for k, v in json.loads(js.read_text()).items()} if js.exists() else {}
+    return labels, names
+
+
+def _read_builtin(path: Path):
+    """Fallback reader: ENVI, npz, npy; returns (data, wavelengths, labels, names)."""
+    if path.suffix == ".hdr":
+        from spectral import envi
+
+        img = envi.open(str(path))
+        data = np.moveaxis(np.asarray(img.open_memmap(), dtype=np.float32), -1, 0)
+        centers = img.bands.centers
+        if not centers:
+            raise EvaluationError(f"{path}: the ENVI header has no 'wavelength' entry")
+        wl = np.asarray(centers, dtype=np.float64)
+        labels, names = _sidecar(path)
+    elif path.suffix == ".npz":
+        with np.load(path, allow_pickle=False) as f:
+            missing = [k for k in ("data", "wavelengths") if k not in f.files]
+            if missing:
+                raise EvaluationError(f"{path}: .npz lacks the key(s) {missing}")
+            data = np.asarray(f["data"], dtype=np.float32)
+            wl = np.asarray(f["wavelengths"], dtype=np.float64)
+            labels = np.asarray(f["labels"]) if "labels" in f.files else None
+            names = ({int(k): v for k, v in json.loads(str(f["label_names"])).items()}
+                     if "label_names" in f.files else {})
+        if labels is None:
+            labels, names = _sidecar(path)
+    else:
+        raise EvaluationError(f"{path}: cannot read {path.suffix} files without napari_cinn.io")
+    return data, wl, labels, names
+
+
+def read_labelled(path: Path) -> LabelledImage:
+    """Read one labelled cube; raise :class:`EvaluationError` naming the file and the problem."""
+    try:
+        from napari_cinn.io import read_spectral  # type: ignore[attr-defined]
+    except ImportError:
+        read_spectral = None
+    try:
+        if read_spectral is not None:
+            img = read_spectral(path)
+            data, wl, labels = img.data, np.asarray(img.wavelengths), img.labels
+            names = dict(img.label_names or {})
+        else:
+            data, wl, labels, names = _read_builtin(path)
+    except EvaluationError:
+        raise
+    except (OSError, ValueError, KeyError) as err:
+        raise EvaluationError(f"{path}: unreadable ({err})") from err
+    data = np.asarray(data, dtype=np.float32)
+    if data.ndim != 3:
+        raise EvaluationError(f"{path}: expected a (bands, y, x) cube, got shape {data.shape}")
+    if wl.shape != (data.shape[0],):
+        raise EvaluationError(f"{path}: {wl.size} wavelengths for {data.shape[0]} bands")
+    if labels is None:
+        raise EvaluationError(f"{path}: no label mask (expected {path.with_suffix('')}_labels.npy "
+                              "or a 'labels' key)")
+    labels = np.asarray(labels)
+    if labels.shape != data.shape[1:]:
+        raise EvaluationError(f"{path}: label mask has shape {labels.shape} but the cube is "
+                              f"{data.shape[1]}x{data.shape[2]} pixels")
+    return LabelledImage(path, data, wl, labels.astype(np.int64), names)
+
+
+def load_folder(folder: Path | str, role: str = "data") -> list[LabelledImage]:
+    """All labelled cubes in ``folder`` (one subject each), checked for one wavelength grid."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise EvaluationError(f"{role} folder {folder} does not exist")
+    files = sorted(p for p in folder.iterdir()
+                   if p.suffix.lower() in CUBE_SUFFIXES and not p.stem.endswith("_labels")
+                   and not p.name.startswith("."))
+    if not files:
+        raise EvaluationError(f"{role} folder {folder} holds no readable spectral images "
+                              f"(looked for {', '.join(CUBE_SUFFIXES)})")
+    images = [read_labelled(p) for p in files]
+    first = images[0]
+    for img in images[1:]:
+        if not same_grid(img.wavelengths, first.wavelengths):
+            raise EvaluationError(
+                f"{img.path}: wavelength grid {describe_grid(img.wavelengths)} differs from "
+                f"{first.path.name} ({describe_grid(first.wavelengths)})")
+    return images
+
+
+def check_pair(sim: list[LabelledImage], real: list[LabelledImage]) -> np.ndarray:
+    """Check that sim and real share the grid and classes; return the class ids (> 0) used."""
+    if not same_grid(sim[0].wavelengths, real[0].wavelengths):
+        raise EvaluationError(
+            f"wavelength grids differ: sim {sim[0].path} has {describe_grid(sim[0].wavelengths)}, "
+            f"real {real[0].path} has {describe_grid(real[0].wavelengths)}")
+    sim_classes = np.unique(np.concatenate([np.unique(i.labels) for i in sim]))
+    real_classes = np.unique(np.concatenate([np.unique(i.labels) for i in real]))
+    sim_classes, real_classes = sim_classes[sim_classes > 0], real_classes[real_classes > 0]
+    missing = np.setdiff1d(sim_classes, real_classes)
+    if missing.size:
+        names = sim[0].label_names
+        listed = ", ".join(f"{c} ({names.get(int(c), '?')})" for c in missing)
+        raise EvaluationError(f"class(es) {listed} labelled in sim ({sim[0].path.parent}) are "
+                              f"absent from every real image in {real[0].path.parent}")
+    if sim_classes.size < 2:
+        raise EvaluationError(f"sim data in {sim[0].path.parent} label fewer than two classes")
+    if len(real) < 2:
+        raise EvaluationError(f"real folder {real[0].path.parent} needs at least two subjects "
+                              "(one to train the upper bound, one to test)")
+    return sim_classes

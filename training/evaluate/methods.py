@@ -1,0 +1,126 @@
+"""Transfer methods for the evaluation harness: a small registry of ``fit`` functions.
+
+A method is ``fit(sim_spectra (n, bands), real_spectra (m, bands)) -> transform`` where
+``transform`` maps ``(k, bands)`` sim spectra to real-like ones. ``--method`` accepts:
+
+- a registered name (:data:`METHODS`: ``none``, ``moment-matching``; add one with
+  :func:`register`), or any module ``training/baselines/<name>.py`` exposing ``fit``;
+- ``package.module:function`` naming such a ``fit``;
+- a path to a ``.py`` file defining ``fit``;
+- a path to a ``.safetensors`` model file (``napari_cinn.core.load_model`` + ``transfer_image``);
+  HSI models run per pixel, PAT models on whole images.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from training.evaluate.data import EvaluationError
+
+SpectraTransform = Callable[[np.ndarray], np.ndarray]
+FitFunction = Callable[[np.ndarray, np.ndarray], SpectraTransform]
+
+
+def _fit_none(sim_spectra: np.ndarray, real_spectra: np.ndarray) -> SpectraTransform:
+    """No transfer: the simulated spectra unchanged (the lower bound)."""
+    return lambda x: np.asarray(x, dtype=np.float32)
+
+
+#: name -> fit function or "module:function" (imported on first use).
+METHODS: dict[str, FitFunction | str] = {
+    "none": _fit_none,
+    "moment-matching": "training.baselines.moment_matching:fit",
+}
+
+
+def register(name: str, fit: FitFunction | str) -> None:
+    """Make ``fit`` available as ``--method name``."""
+    METHODS[name] = fit
+
+
+@dataclass
+class Method:
+    """A resolved method. Exactly one of ``fit`` (spectra) or ``image_transform`` is set."""
+
+    name: str
+    fit: FitFunction | None = None
+    image_transform: Callable[[np.ndarray], np.ndarray] | None = None
+    per_pixel: bool = True
+    description: str = ""
+
+
+def _import_target(target: str) -> FitFunction:
+    module, _, func = target.partition(":")
+    return getattr(importlib.import_module(module), func or "fit")
+
+
+def _from_file(path: Path) -> FitFunction:
+    spec = importlib.util.spec_from_file_location(f"_cinn_baseline_{path.stem}", path)
+    if spec is None or spec.loader is None:
+        raise EvaluationError(f"{path}: cannot import this file as a Python module")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    if not callable(getattr(module, "fit", None)):
+        raise EvaluationError(f"{path}: defines no function fit(sim_spectra, real_spectra)")
+    return module.fit
+
+
+def _from_model(path: Path, device: str) -> Method:
+    from napari_cinn.core import load_model, transfer_image
+
+    model = load_model(str(path), device="cpu")
+    domains = tuple(model.domains)
+    src = "sim" if "sim" in domains else domains[0]
+    dst = "real" if "real" in domains else domains[-1]
+
+    def image_transform(cube: np.ndarray) -> np.ndarray:
+        return transfer_image(model, cube, src, dst, device=device)
+
+    return Method(path.name, image_transform=image_transform, per_pixel=model.modality == "hsi",
+                  description=f"cINN model {path} ({model.modality}, {src}→{dst})")
+
+
+def resolve_method(spec: str, device: str = "auto") -> Method:
+    """Turn a ``--method`` value into a :class:`Method`; unknown names list what exists."""
+    path = Path(spec)
+    if spec.endswith(".safetensors"):
+        if not path.is_file():
+            raise EvaluationError(f"model file {path} does not exist")
+        return _from_model(path, device)
+    if spec.endswith(".py"):
+        if not path.is_file():
+            raise EvaluationError(f"baseline file {path} does not exist")
+        return Method(path.stem, fit=_from_file(path), description=f"baseline file {path}")
+    if spec in METHODS:
+        target = METHODS[spec]
+        fit = _import_target(target) if isinstance(target, str) else target
+        return Method(spec, fit=fit, description=(fit.__doc__ or "").strip().split("\n")[0])
+    if ":" in spec:
+        try:
+            return Method(spec, fit=_import_target(spec), description=spec)
+        except (ImportError, AttributeError) as err:
+            raise EvaluationError(f"cannot import method {spec!r}: {err}") from err
+    module = f"training.baselines.{spec.replace('-', '_')}"
+    if importlib.util.find_spec(module) is not None:
+        fit = getattr(importlib.import_module(module), "fit", None)
+        if callable(fit):
+            return Method(spec, fit=fit, description=(fit.__doc__ or "").strip().split("\n")[0])
+    known = sorted(set(METHODS) | set(available_baselines()))
+    raise EvaluationError(f"unknown method {spec!r}; use one of {', '.join(known)}, a "
+                          "module:function, a .py file with fit(), or a .safetensors model file")
+
+
+def available_baselines() -> list[str]:
+    """Names of modules in ``training/baselines`` (hyphenated), whether or not they import."""
+    import pkgutil
+
+    import training.baselines as pkg
+
+    return [m.name.replace("_", "-") for m in pkgutil.iter_modules(pkg.__path__)
+            if not m.name.startswith("_")]
