@@ -157,7 +157,7 @@ def test_pin_l1_view_and_csv_round_trip(dock, cubes, tmp_path):
     assert len(widget.series()) == 6
     widget.l1.setChecked(True)
     shown = {s.name: s for s in widget.series()}
-    sim = shown["sim (5, 5)"]
+    sim = shown["sim"]
     expected = cubes["sim"][:, 5, 5] / cubes["sim"][:, 5, 5].sum()
     np.testing.assert_allclose(sim.y, expected, rtol=1e-6)
     np.testing.assert_allclose(widget._lines["px:sim"].get_ydata(), expected, rtol=1e-6)
