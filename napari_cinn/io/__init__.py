@@ -1,0 +1,133 @@
+"""Read and write spectral images without napari: :class:`SpectralImage`, :func:`read_spectral`,
+:func:`write_spectral`.
+
+Formats (chosen by extension):
+
+========================  ======  ======  ==========================================================
+extension                 read    write   notes
+========================  ======  ======  ==========================================================
+``.hdr`` (+ ``.img``)     yes     yes     ENVI via ``spectral``, memory-mapped, wavelengths in header
+``.dat``                  yes     yes     Tivita cube: 3 big-endian int32 (shape), big-endian float32
+``.npy``                  yes     yes     memory-mapped; wavelengths in ``<stem>_wavelengths.json``
+``.npz``                  yes     yes     keys data, wavelengths, labels, label_names, metadata
+``.tif`` / ``.tiff``      yes     yes     multi-page, one page per band; wavelengths in metadata
+``.h5`` / ``.hdf5``       yes     no      SIMPA-style simulation output (one group per wavelength)
+========================  ======  ======  ==========================================================
+
+Label masks may sit beside a cube as ``<stem>_labels.npy`` with names in ``<stem>_labels.json``.
+Every problem is raised as :class:`SpectralFileError` (a ``ValueError``) naming the file. Writes
+go to a temporary file that is renamed when complete, and refuse to replace an existing file
+unless ``overwrite=True``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from ._image import LazyCube, SpectralFileError, SpectralImage
+
+__all__ = [
+    "LazyCube",
+    "SpectralFileError",
+    "SpectralImage",
+    "read_spectral",
+    "write_spectral",
+    "READ_EXTENSIONS",
+    "WRITE_EXTENSIONS",
+]
+
+READ_EXTENSIONS = (".hdr", ".dat", ".npy", ".npz", ".tif", ".tiff", ".h5", ".hdf5")
+WRITE_EXTENSIONS = (".hdr", ".dat", ".npy", ".npz", ".tif", ".tiff")
+
+
+def _suffix(path: Path) -> str:
+    return path.suffix.lower()
+
+
+def _reader(ext: str) -> Callable[[Path], SpectralImage]:
+    if ext == ".hdr":
+        from ._envi import read_envi as fn
+    elif ext == ".dat":
+        from ._tivita import read_tivita as fn
+    elif ext == ".npy":
+        from ._numpy import read_npy as fn
+    elif ext == ".npz":
+        from ._numpy import read_npz as fn
+    elif ext in (".tif", ".tiff"):
+        from ._tiff import read_tiff as fn
+    elif ext in (".h5", ".hdf5"):
+        from ._hdf5 import read_hdf5 as fn
+    else:
+        raise SpectralFileError(
+            f"unsupported file type {ext or '(no extension)'}; "
+            f"readable: {', '.join(READ_EXTENSIONS)}"
+        )
+    return fn
+
+
+def read_spectral(path: str | Path) -> SpectralImage:
+    """Read a spectral image ``(bands, y, x)`` with wavelengths, labels and metadata.
+
+    Large formats (ENVI, Tivita, .npy) are memory-mapped: ``image.data`` reads lazily.
+
+    Raises
+    ------
+    SpectralFileError
+        the file is missing, of an unknown type, truncated or inconsistent; the message says which.
+    """
+    path = Path(path)
+    fn = _reader(_suffix(path))
+    if not path.is_file():
+        raise SpectralFileError(f"{path}: no such file")
+    return fn(path)
+
+
+def write_spectral(path: str | Path, image: SpectralImage, *, overwrite: bool = False) -> list[Path]:
+    """Write ``image`` in the format given by the extension; returns every file written.
+
+    Labels (if any) go beside the cube as ``<stem>_labels.npy`` / ``_labels.json`` (``.npz``
+    keeps them inside). Refuses to replace existing files unless ``overwrite=True``; never leaves
+    a half-written file.
+    """
+    from ._common import refuse_existing, sidecar, write_label_sidecars
+
+    path = Path(path)
+    ext = _suffix(path)
+    if not isinstance(image, SpectralImage):
+        raise TypeError(f"write_spectral needs a SpectralImage, got {type(image).__name__}")
+    if ext == ".hdr":
+        from ._envi import write_envi as fn
+
+        targets = [path, path.with_suffix(".img")]
+    elif ext == ".dat":
+        from ._tivita import write_tivita as fn
+
+        targets = [path]
+    elif ext == ".npy":
+        from ._numpy import write_npy as fn
+
+        targets = [path, sidecar(path, "_wavelengths.json")]
+    elif ext == ".npz":
+        from ._numpy import write_npz as fn
+
+        targets = [path]
+    elif ext in (".tif", ".tiff"):
+        from ._tiff import write_tiff as fn
+
+        targets = [path]
+    else:
+        raise SpectralFileError(
+            f"{path}: cannot write {ext or '(no extension)'} files; "
+            f"writable: {', '.join(WRITE_EXTENSIONS)}"
+        )
+    with_labels = image.labels is not None and ext != ".npz"
+    if with_labels:
+        targets.append(sidecar(path, "_labels.npy"))
+        if image.label_names:
+            targets.append(sidecar(path, "_labels.json"))
+    refuse_existing(targets, overwrite)
+    written = fn(path, image, overwrite=overwrite)
+    if with_labels:
+        written += write_label_sidecars(path, image.labels, image.label_names, overwrite=True)
+    return written
