@@ -386,3 +386,151 @@ def read_spectra_csv(path: str | os.PathLike) -> list[Series]:
         std = None if pts[0][2] is None else np.array([p[2] for p in pts])
         out.append(Series(name, x, y, std, pts[0][3]))
     return out
+
+
+# ----------------------------------------------------------------------------- layer projections
+@dataclass
+class CloudInput:
+    """One spectral image to project: ``cube`` ``(bands, y, x)``, its wavelengths and domain name."""
+
+    name: str
+    cube: object
+    wavelengths: np.ndarray | None = None
+    domain: str | None = None
+
+
+@dataclass
+class Cloud:
+    """Projected pixels of one image: ``index`` (``ys``, ``xs``), ``points`` ``(n, 2)``, ``kde``."""
+
+    name: str
+    index: tuple[np.ndarray, ...]
+    points: np.ndarray
+    kde: KdeGrid | None
+    domain: str | None = None
+
+
+@dataclass
+class ProjectionResult:
+    """All clouds in one PCA plane fitted on ``reference``; ``notes`` say what was left out and why."""
+
+    clouds: list[Cloud]
+    pca: PCAProjection
+    space: str
+    reference: str
+    extent: tuple[float, float, float, float]
+    notes: list[str] = field(default_factory=list)
+
+
+def features(
+    spectra: np.ndarray, space: str, *, model=None, domain: str | None = None, wavelengths=None,
+    device: str = "cpu",
+) -> np.ndarray:
+    """Features ``(n, d)`` of ``(n, bands)`` spectra: L2-normalised spectra (``space="data"``)
+    or the model's latent codes under ``domain`` (``space="latent"``; torch imported lazily)."""
+    if space == "data":
+        return normalize_spectra(spectra, "l2")[0]
+    if space != "latent":
+        raise ValueError(f"unknown space {space!r}; use 'data' or 'latent'")
+    from napari_cinn.core.transfer import encode_image
+
+    image = np.ascontiguousarray(spectra.T[:, :, None])  # (bands, n, 1)
+    return encode_image(model, image, domain, wavelengths=wavelengths, device=device)[:, :, 0].T
+
+
+def latent_problem(model, item: CloudInput) -> str | None:
+    """Why ``item`` cannot be encoded with ``model`` (bands, wavelengths, domain), or None."""
+    from napari_cinn.core.transfer import fit_problem
+
+    problem = fit_problem(model, np.shape(item.cube)[0], item.wavelengths)
+    if problem:
+        return problem
+    if item.domain not in tuple(model.domains):
+        got = "no domain" if item.domain is None else f"domain {item.domain!r}"
+        return f"model knows domains {list(model.domains)}; the layer has {got}"
+    return None
+
+
+def project_clouds(
+    inputs: list[CloudInput],
+    reference: str,
+    *,
+    n: int = 5000,
+    space: str = "latent",
+    model=None,
+    seed: int = 0,
+    chunk: int = 4096,
+    device: str = "cpu",
+    gridsize: int = 64,
+):
+    """Project a random subsample of usable pixels of each input into one 2-D PCA plane.
+
+    A generator: yields ``(done, total)`` pixel counts while encoding (so a GUI worker can show
+    progress and stop between chunks) and *returns* a :class:`ProjectionResult`. The PCA is fitted
+    on the ``reference`` input only. Inputs that cannot be projected (model does not fit, unknown
+    domain, other band count) are left out with a note; if the reference fails, ValueError.
+    """
+    if space == "latent" and model is None:
+        raise ValueError("latent space needs a model: load a model file first")
+    names = [i.name for i in inputs]
+    if reference not in names:
+        raise ValueError(f"reference {reference!r} is not among the chosen layers {names}")
+    notes: list[str] = []
+    usable: list[CloudInput] = []
+    for item in inputs:
+        problem = latent_problem(model, item) if space == "latent" else None
+        if problem is None and np.ndim(item.cube) != 3:
+            problem = f"expected a (bands, y, x) image, got shape {np.shape(item.cube)}"
+        ref_bands = np.shape(next(i for i in inputs if i.name == reference).cube)[0]
+        if problem is None and space == "data" and np.shape(item.cube)[0] != ref_bands:
+            problem = f"{np.shape(item.cube)[0]} bands, the reference has {ref_bands}"
+        if problem:
+            if item.name == reference:
+                raise ValueError(f"reference '{item.name}' cannot be projected: {problem}")
+            notes.append(f"'{item.name}' left out: {problem}")
+        else:
+            usable.append(item)
+    picks = []
+    for item in usable:
+        idx = sample_valid_pixels(item.cube, n, seed=seed)
+        if len(idx[0]) == 0:
+            if item.name == reference:
+                raise ValueError(f"reference '{item.name}' has no usable pixel (all NaN or zero)")
+            notes.append(f"'{item.name}' left out: no usable pixel")
+            continue
+        picks.append((item, idx))
+    total = sum(len(idx[0]) for _, idx in picks)
+    done = 0
+    feats: dict[str, np.ndarray] = {}
+    yield (0, total)
+    for item, idx in picks:
+        spectra = gather_spectra(item.cube, idx)
+        parts = []
+        for start in range(0, spectra.shape[0], chunk):
+            part = spectra[start : start + chunk]
+            parts.append(features(part, space, model=model, domain=item.domain,
+                                  wavelengths=item.wavelengths, device=device))
+            done += part.shape[0]
+            yield (done, total)
+        feats[item.name] = np.concatenate(parts)
+    pca = PCAProjection.fit(feats[reference])
+    projected = {name: pca.transform(f) for name, f in feats.items()}
+    extent = padded_extent(list(projected.values()))
+    clouds = []
+    for item, idx in picks:
+        pts = projected[item.name]
+        kde = kde_grid(pts, extent, gridsize, seed=seed)
+        if kde is None:
+            notes.append(f"'{item.name}': too few or degenerate points for a density, shown as scatter")
+        clouds.append(Cloud(item.name, idx, pts, kde, item.domain))
+    return ProjectionResult(clouds, pca, space, reference, extent, notes)
+
+
+def run_projection(*args, **kwargs) -> ProjectionResult:
+    """:func:`project_clouds` run to the end (no progress): the result."""
+    gen = project_clouds(*args, **kwargs)
+    while True:
+        try:
+            next(gen)
+        except StopIteration as stop:
+            return stop.value

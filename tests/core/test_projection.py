@@ -147,3 +147,76 @@ def test_csv_round_trip(tmp_path):
         P.write_spectra_csv(path, series, overwrite=False)
     with pytest.raises(ValueError, match="nothing to export"):
         P.write_spectra_csv(tmp_path / "e.csv", [])
+
+
+def _two_domain_cubes(bands=8):
+    rng = np.random.default_rng(5)
+    wl = np.linspace(500, 995, bands)
+    sim = rng.random((bands, 6, 7)).astype(np.float32) + 0.5
+    real = rng.random((bands, 5, 9)).astype(np.float32) * np.linspace(1, 2, bands)[:, None, None] + 0.5
+    return wl, sim, real
+
+
+def test_project_clouds_in_data_space_fits_pca_on_reference():
+    wl, sim, real = _two_domain_cubes()
+    inputs = [P.CloudInput("sim", sim, wl, "sim"), P.CloudInput("real", real, wl, "real")]
+    gen = P.project_clouds(inputs, "real", n=20, space="data")
+    steps = []
+    while True:
+        try:
+            steps.append(next(gen))
+        except StopIteration as stop:
+            res = stop.value
+            break
+    assert steps[0] == (0, 40) and steps[-1] == (40, 40)
+    assert [c.name for c in res.clouds] == ["sim", "real"]
+    assert all(c.points.shape == (20, 2) for c in res.clouds)
+    ref_feats = P.gather_spectra(real, res.clouds[1].index)
+    ref_feats /= np.linalg.norm(ref_feats, axis=1, keepdims=True)
+    np.testing.assert_allclose(res.pca.mean, ref_feats.mean(axis=0), rtol=1e-5)
+    # points are the reference PCA of each pixel's L2-normalised spectrum
+    ys, xs = res.clouds[0].index
+    s = sim[:, ys[3], xs[3]]
+    np.testing.assert_allclose(res.clouds[0].points[3], res.pca.transform(s / np.linalg.norm(s))[0], rtol=1e-4)
+
+
+def test_project_clouds_leaves_out_what_does_not_fit():
+    wl, sim, real = _two_domain_cubes()
+    odd = np.ones((5, 4, 4), np.float32)
+    inputs = [P.CloudInput("real", real, wl, "real"), P.CloudInput("odd", odd)]
+    res = P.run_projection(inputs, "real", n=1000, space="data")
+    assert [c.name for c in res.clouds] == ["real"]
+    assert any("'odd' left out" in n and "bands" in n for n in res.notes)
+    res = P.run_projection(inputs, "odd", space="data")
+    assert [c.name for c in res.clouds] == ["odd"] and "the reference has 5" in res.notes[0]
+    empty = [P.CloudInput("zero", np.zeros((5, 3, 3), np.float32))]
+    with pytest.raises(ValueError, match="reference 'zero' has no usable pixel"):
+        P.run_projection(empty, "zero", space="data")
+    with pytest.raises(ValueError, match="needs a model"):
+        P.run_projection(inputs, "real", space="latent")
+    tiny = [P.CloudInput("real", real[:, :2, :2], wl, "real")]
+    res = P.run_projection(tiny, "real", space="data")
+    assert res.clouds[0].kde is None and "scatter" in res.notes[0]
+
+
+def test_project_clouds_in_latent_space_with_a_tiny_model():
+    from napari_cinn.core import build_model
+
+    wl, sim, real = _two_domain_cubes()
+    model = build_model("hsi", wavelengths=wl, domains=("sim", "real"), n_blocks=2, hidden=16)
+    inputs = [
+        P.CloudInput("sim", sim, wl, "sim"),
+        P.CloudInput("real", real, wl, "real"),
+        P.CloudInput("nodomain", real, wl, None),
+        P.CloudInput("pat", np.ones((16, 3, 3), np.float32), np.linspace(700, 850, 16), "sim"),
+    ]
+    res = P.run_projection(inputs, "real", n=30, space="latent", model=model, chunk=7)
+    assert [c.name for c in res.clouds] == ["sim", "real"]
+    assert [len(c.points) for c in res.clouds] == [30, 30]
+    assert any("'nodomain'" in n and "no domain" in n for n in res.notes)
+    assert any("'pat'" in n and "model expects 8 bands" in n for n in res.notes)
+    # the reference's latent codes are what the PCA was fitted on
+    ref = res.clouds[1]
+    z = P.features(P.gather_spectra(real, ref.index), "latent", model=model, domain="real", wavelengths=wl)
+    np.testing.assert_allclose(res.pca.mean, z.mean(axis=0), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(ref.points, res.pca.transform(z), rtol=1e-3, atol=1e-4)
