@@ -10,7 +10,8 @@ Contents
 - ROI statistics: :func:`roi_stats`
 - projections: :class:`PCAProjection` (fitted on a reference), :func:`kde_grid`, :func:`kde_1d`,
   :func:`points_in_polygon`
-- differences: :func:`difference_map`, :func:`median_abs_difference`
+- differences: :func:`difference_map`, :func:`compare_to_reference` (per-wavelength median
+  differences, MMD², C2ST AUC from :mod:`napari_cinn.core.metrics`, the one shared implementation)
 - CSV export of plotted spectra: :func:`write_spectra_csv`, :func:`read_spectra_csv`
 """
 
@@ -316,22 +317,6 @@ def difference_map(
     return out
 
 
-def median_abs_difference(spectra: np.ndarray, reference: np.ndarray) -> np.ndarray:
-    """Per-wavelength ``|median(spectra) − median(reference)|`` ``(bands,)`` (the paper's Fig. 5b).
-
-    ``spectra`` ``(n, bands)`` and ``reference`` ``(m, bands)``; invalid rows are left out.
-    """
-    s = np.asarray(spectra, dtype=np.float64)
-    r = np.asarray(reference, dtype=np.float64)
-    if s.ndim != 2 or r.ndim != 2 or s.shape[1] != r.shape[1]:
-        raise ValueError(f"spectra {s.shape} and reference {r.shape} must be (n, bands) with equal bands")
-    s = s[valid_spectra(s)]
-    r = r[valid_spectra(r)]
-    if not len(s) or not len(r):
-        raise ValueError("no usable spectra in the region (all NaN or zero)")
-    return np.abs(np.median(s, axis=0) - np.median(r, axis=0)).astype(np.float32)
-
-
 # ----------------------------------------------------------------------------- CSV export
 @dataclass
 class Series:
@@ -534,3 +519,100 @@ def run_projection(*args, **kwargs) -> ProjectionResult:
             next(gen)
         except StopIteration as stop:
             return stop.value
+
+
+# ----------------------------------------------------------------------------- comparison to a reference
+@dataclass
+class Comparison:
+    """One layer against the reference: ``classes`` ``(k,)``, ``diff`` ``(k, bands)`` of
+    |median − median_ref| per class and wavelength, ``mmd2``, ``c2st_auc`` (NaN when not computed),
+    ``n`` spectra used."""
+
+    name: str
+    classes: np.ndarray
+    diff: np.ndarray
+    mmd2: float
+    c2st_auc: float
+    n: int
+
+
+def region_spectra(
+    cube, mask: np.ndarray | None = None, labels: np.ndarray | None = None, *,
+    norm: Literal["none", "l1", "l2"] = "l1", max_n: int = 5000, seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Up to ``max_n`` usable spectra ``(n, bands)`` of ``cube`` inside ``mask`` (``(y, x)``; None:
+    whole image), normalised with ``norm``, and their class ``labels`` ``(n,)`` when given."""
+    idx = sample_valid_pixels(cube, max_n, seed=seed, mask=mask)
+    spectra = gather_spectra(cube, idx)
+    if norm != "none":
+        spectra = normalize_spectra(spectra, norm)[0]
+    lab = None if labels is None else np.asarray(labels)[idx]
+    return spectra, lab
+
+
+def compare_to_reference(
+    items: list[CloudInput],
+    reference: CloudInput,
+    *,
+    mask: np.ndarray | None = None,
+    labels: np.ndarray | None = None,
+    norm: Literal["none", "l1", "l2"] = "l1",
+    max_n: int = 5000,
+    metrics: bool = True,
+    seed: int = 0,
+):
+    """Per-wavelength difference of each item to the reference inside a region, plus MMD² and
+    C2ST AUC (:mod:`napari_cinn.core.metrics`).
+
+    A generator: yields ``(done, total)`` items and returns ``(comparisons, notes)``. ``mask`` and
+    ``labels`` (``(y, x)``) apply to every image of that size; an item of another size is compared
+    over its whole image when no region is given, else left out with a note. With ``labels`` the
+    differences are per class present in both (the paper's per-organ Fig. 5b); otherwise one class.
+    """
+    from napari_cinn.core import metrics as M
+
+    def region_of(item):
+        spatial = np.shape(item.cube)[1:]
+        for name, arr in (("region", mask), ("labels", labels)):
+            if arr is not None and np.shape(arr) != spatial:
+                return None, f"its size {spatial} differs from the {name} {np.shape(arr)}"
+        return True, None
+
+    ok, why = region_of(reference)
+    if ok is None:
+        raise ValueError(f"reference '{reference.name}': {why}")
+    ref_spectra, ref_labels = region_spectra(reference.cube, mask, labels, norm=norm, max_n=max_n,
+                                             seed=seed)
+    if ref_spectra.shape[0] < 2:
+        raise ValueError(f"reference '{reference.name}' has fewer than 2 usable pixels in the region")
+    notes: list[str] = []
+    out: list[Comparison] = []
+    total = len(items)
+    yield (0, total)
+    for k, item in enumerate(items):
+        ok, why = region_of(item)
+        if ok is None:
+            notes.append(f"'{item.name}' left out: {why}")
+        elif np.shape(item.cube)[0] != np.shape(reference.cube)[0]:
+            notes.append(f"'{item.name}' left out: {np.shape(item.cube)[0]} bands, the reference has "
+                         f"{np.shape(reference.cube)[0]}")
+        else:
+            x, lab = region_spectra(item.cube, mask, labels, norm=norm, max_n=max_n, seed=seed + 1)
+            if x.shape[0] < 2:
+                notes.append(f"'{item.name}' left out: fewer than 2 usable pixels in the region")
+            else:
+                try:
+                    classes, diff = M.per_wavelength_difference(x, ref_spectra, lab, ref_labels)
+                except ValueError as err:
+                    notes.append(f"'{item.name}' left out: {err}")
+                else:
+                    mmd = c2st = float("nan")
+                    if metrics:
+                        try:
+                            mmd = M.mmd2(x, ref_spectra, seed=seed)
+                            c2st = M.c2st_auc(x, ref_spectra, seed=seed)
+                        except ValueError as err:
+                            notes.append(f"'{item.name}': no MMD/C2ST ({err})")
+                    out.append(Comparison(item.name, classes, diff, mmd, c2st, x.shape[0]))
+        yield (k + 1, total)
+    return out, notes

@@ -115,17 +115,6 @@ def test_difference_map_equals_numpy(cube):
         P.difference_map(cube, cube[:, :3])
 
 
-def test_median_abs_difference():
-    rng = np.random.default_rng(0)
-    ref = rng.random((200, 4))
-    s = ref + np.array([0.0, 0.1, -0.2, 0.3])
-    np.testing.assert_allclose(P.median_abs_difference(s, ref), [0, 0.1, 0.2, 0.3], atol=1e-6)
-    with pytest.raises(ValueError, match="equal bands"):
-        P.median_abs_difference(s, ref[:, :3])
-    with pytest.raises(ValueError, match="no usable"):
-        P.median_abs_difference(np.zeros((3, 4)), ref)
-
-
 def test_csv_round_trip(tmp_path):
     wl = np.array([500.0, 505.0, 510.0])
     series = [
@@ -220,3 +209,38 @@ def test_project_clouds_in_latent_space_with_a_tiny_model():
     z = P.features(P.gather_spectra(real, ref.index), "latent", model=model, domain="real", wavelengths=wl)
     np.testing.assert_allclose(res.pca.mean, z.mean(axis=0), rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(ref.points, res.pca.transform(z), rtol=1e-3, atol=1e-4)
+
+
+def test_compare_to_reference_uses_the_shared_metrics():
+    from napari_cinn.core import metrics as M
+
+    rng = np.random.default_rng(0)
+    ref = rng.random((6, 10, 10)).astype(np.float32) + 1
+    close = ref * 1.0001
+    far = ref + np.linspace(0, 1, 6)[:, None, None].astype(np.float32)
+    labels = np.zeros((10, 10), int)
+    labels[:5] = 1
+    labels[5:] = 2
+    items = [P.CloudInput("close", close), P.CloudInput("far", far),
+             P.CloudInput("small", ref[:, :4, :4]), P.CloudInput("pat", np.ones((3, 10, 10), np.float32))]
+    gen = P.compare_to_reference(items, P.CloudInput("ref", ref), labels=labels, norm="none")
+    steps = []
+    while True:
+        try:
+            steps.append(next(gen))
+        except StopIteration as stop:
+            comps, notes = stop.value
+            break
+    assert steps[-1] == (4, 4)
+    assert [c.name for c in comps] == ["close", "far"]
+    assert any("'small' left out" in n for n in notes) and any("'pat' left out: 3 bands" in n for n in notes)
+    far_c = comps[1]
+    np.testing.assert_array_equal(far_c.classes, [1, 2])
+    sel = labels == 1
+    expected = np.abs(np.median(far[:, sel], axis=1) - np.median(ref[:, sel], axis=1))
+    np.testing.assert_allclose(far_c.diff[0], expected, rtol=1e-5, atol=1e-6)
+    spectra_far = P.gather_spectra(far, P.sample_valid_pixels(far, 5000))
+    spectra_ref = P.gather_spectra(ref, P.sample_valid_pixels(ref, 5000))
+    assert far_c.mmd2 == pytest.approx(M.mmd2(spectra_far, spectra_ref, seed=0))
+    assert comps[0].c2st_auc < 0.8 < far_c.c2st_auc
+    assert comps[0].diff.max() < far_c.diff.max()
