@@ -69,7 +69,7 @@ class CompareWidget(QWidget):
         self.error: str | None = None
 
         self.layers = QListWidget()
-        self.layers.setMaximumHeight(90)
+        self.layers.setMaximumHeight(70)
         self.layers.setToolTip("layers to compare (checked)")
         self.side_btn = QPushButton("Side by side")
         self.side_btn.setCheckable(True)
@@ -100,11 +100,13 @@ class CompareWidget(QWidget):
 
         self.plot = PlotCanvas(self, figsize=(4.0, 2.8))
         self.ax = self.plot.figure.add_subplot(111)
-        self.plot.figure.subplots_adjust(left=0.16, right=0.97, top=0.93, bottom=0.2)
+        self.plot.figure.subplots_adjust(left=0.2, right=0.97, top=0.92, bottom=0.16)
         style_axes(self.ax)
         self.table = QTableWidget(0, 4)
         self.table.setHorizontalHeaderLabels(["layer", "mean |Δ|", "MMD²", "C2ST AUC"])
-        self.table.setMaximumHeight(110)
+        self.table.setMaximumHeight(130)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setStretchLastSection(True)
         self.status = QLabel("Check layers to compare.")
         self.status.setWordWrap(True)
 
@@ -363,8 +365,8 @@ class CompareWidget(QWidget):
                 ax.scatter(pos[k] + rng.uniform(-0.12, 0.12, d.size), d, s=5, color=color, lw=0)
                 ax.hlines(d.mean(), pos[k] - 0.35, pos[k] + 0.35, colors=color, linestyles="--", lw=1.2)
             ax.set_xticks(pos, [c.name for c in comps], fontsize=7)
-        unit = " (L1-normalised)" if self.l1.isChecked() else ""
-        ax.set_ylabel(f"|median − median {ref}|{unit}", fontsize=8)
+        unit = " (L1-norm.)" if self.l1.isChecked() else ""
+        ax.set_ylabel(f"|Δ median| to {ref}{unit}", fontsize=8)
         ax.set_title("per wavelength" + (" and class" if comps and len(comps[0].classes) > 1 else ""),
                      fontsize=8)
         self.plot.draw_idle()

@@ -74,7 +74,7 @@ class LatentWidget(QWidget):
         self._marks: list = []
 
         self.layers = QListWidget()
-        self.layers.setMaximumHeight(90)
+        self.layers.setMaximumHeight(70)
         self.layers.setToolTip("layers to project (checked)")
         self.reference = QComboBox()
         self.reference.setToolTip("the PCA is fitted on this layer's points (e.g. the real data)")
@@ -101,12 +101,13 @@ class LatentWidget(QWidget):
         self.status.setWordWrap(True)
 
         self.plot = PlotCanvas(self, figsize=(4.0, 4.0))
+        self.plot.canvas.setMinimumHeight(340)
         fig = self.plot.figure
         gs = fig.add_gridspec(2, 2, width_ratios=(4, 1), height_ratios=(1, 4), wspace=0.05, hspace=0.05)
         self.ax = fig.add_subplot(gs[1, 0])
         self.ax_top = fig.add_subplot(gs[0, 0], sharex=self.ax)
         self.ax_right = fig.add_subplot(gs[1, 1], sharey=self.ax)
-        fig.subplots_adjust(left=0.14, right=0.97, top=0.97, bottom=0.12)
+        fig.subplots_adjust(left=0.2, right=0.97, top=0.95, bottom=0.14)
         for a in (self.ax, self.ax_top, self.ax_right):
             style_axes(a)
         self.ax_top.tick_params(labelbottom=False, labelleft=False)
