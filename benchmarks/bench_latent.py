@@ -69,14 +69,19 @@ def main() -> dict:
     for _ in range(20):
         app.processEvents()
 
+    from qtpy.QtCore import QEventLoop, QTimer
+
+    loop = QEventLoop()
     t0 = time.perf_counter()
     worker = widget.compute()
     assert worker is not None, widget.status.text()
-    while widget.result is None or widget.plot.last_update < t0:
+    worker.finished.connect(loop.quit)
+    loop.exec()  # idle until the worker is done (no busy polling on the shared cores)
+    while widget.plot.last_update < t0:  # then until the plot has painted
         if widget.error:
             raise RuntimeError(widget.error)
-        app.processEvents()
-        time.sleep(0.002)
+        QTimer.singleShot(5, loop.quit)
+        loop.exec()
     total = time.perf_counter() - t0
     res = widget.result
     n = sum(len(c.points) for c in res.clouds)

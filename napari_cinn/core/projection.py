@@ -444,7 +444,7 @@ def project_clouds(
     space: str = "latent",
     model=None,
     seed: int = 0,
-    chunk: int = 4096,
+    chunk: int = 8192,
     device: str = "cpu",
     gridsize: int = 64,
 ):
