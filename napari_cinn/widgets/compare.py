@@ -37,6 +37,7 @@ from qtpy.QtWidgets import (
 
 from napari_cinn.core.projection import CloudInput, compare_to_reference, difference_map
 from napari_cinn.widgets._layers import (
+    disconnect_on_destroy,
     layer_domain,
     layer_wavelengths,
     roi_layers,
@@ -144,8 +145,10 @@ class CompareWidget(QWidget):
         self.diff_btn.clicked.connect(self.add_difference)
         self.summary_btn.clicked.connect(self.compute_summary)
         ev = self.viewer.layers.events
-        for e in (ev.inserted, ev.removed, ev.reordered):
-            e.connect(self._refresh)
+        connections = [(e, self._refresh) for e in (ev.inserted, ev.removed, ev.reordered)]
+        for emitter, callback in connections:
+            emitter.connect(callback)
+        disconnect_on_destroy(self, self.viewer, connections)
         self._refresh()
 
     # ------------------------------------------------------------------ public API

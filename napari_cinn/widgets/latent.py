@@ -44,6 +44,7 @@ from napari_cinn.core.projection import (
     spectrum_at,
 )
 from napari_cinn.widgets._layers import (
+    disconnect_on_destroy,
     layer_domain,
     layer_wavelengths,
     pixel_index,
@@ -143,8 +144,9 @@ class LatentWidget(QWidget):
         self.run_btn.clicked.connect(self.compute)
         self.cancel_btn.clicked.connect(self.cancel)
         ev = self.viewer.layers.events
-        for e in (ev.inserted, ev.removed, ev.reordered):
-            e.connect(self._refresh_layers)
+        connections = [(e, self._refresh_layers) for e in (ev.inserted, ev.removed, ev.reordered)]
+        for emitter, callback in connections:
+            emitter.connect(callback)
         ref = weakref.ref(self)
 
         def on_drag(viewer, event):
@@ -152,7 +154,7 @@ class LatentWidget(QWidget):
 
         self._callback = on_drag
         self.viewer.mouse_drag_callbacks.append(on_drag)
-        self.destroyed.connect(_make_cleanup(self.viewer, on_drag))
+        disconnect_on_destroy(self, self.viewer, connections, [on_drag])
         self._refresh_layers()
 
     # ------------------------------------------------------------------ public API
@@ -428,11 +430,3 @@ def _click_dispatch(ref, event):
     w = ref()
     if w is not None and not moved:
         w.mark_pixel(press)
-
-
-def _make_cleanup(viewer, callback):
-    def cleanup(*_):
-        if callback in viewer.mouse_drag_callbacks:
-            viewer.mouse_drag_callbacks.remove(callback)
-
-    return cleanup

@@ -37,6 +37,7 @@ from qtpy.QtWidgets import (
 
 from napari_cinn.core.projection import Series, roi_stats, spectrum_at, write_spectra_csv
 from napari_cinn.widgets._layers import (
+    disconnect_on_destroy,
     layer_wavelengths,
     pixel_index,
     roi_layers,
@@ -154,10 +155,11 @@ class SpectraWidget(QWidget):
         self.viewer.mouse_drag_callbacks.append(on_drag)
         self.viewer.mouse_move_callbacks.append(on_move)
         ev = self.viewer.layers.events
-        for e in (ev.inserted, ev.removed, ev.reordered):
-            e.connect(self._refresh_roi_choices)
-        self.viewer.dims.events.current_step.connect(self._update_lambda_line)
-        self.destroyed.connect(_make_cleanup(self.viewer, self._callbacks))
+        connections = [(e, self._refresh_roi_choices) for e in (ev.inserted, ev.removed, ev.reordered)]
+        connections.append((self.viewer.dims.events.current_step, self._update_lambda_line))
+        for emitter, callback in connections:
+            emitter.connect(callback)
+        disconnect_on_destroy(self, self.viewer, connections, [on_drag], [on_move])
         self._refresh_roi_choices()
 
     # ------------------------------------------------------------------ public API (tests, other docks)
@@ -469,15 +471,6 @@ def _drag_dispatch(ref, event):
     w = ref()
     if w is not None and not moved:
         w.show_at(press)
-
-
-def _make_cleanup(viewer, callbacks):
-    def cleanup(*_):
-        for cb, lst in zip(callbacks, (viewer.mouse_drag_callbacks, viewer.mouse_move_callbacks), strict=True):
-            if cb in lst:
-                lst.remove(cb)
-
-    return cleanup
 
 
 __all__ = ["MARKER_NAME", "SpectraWidget"]
