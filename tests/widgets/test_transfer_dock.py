@@ -1,0 +1,233 @@
+"""The "Domain transfer" dock in a real viewer: a user picks a layer, a model and a direction."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from qtpy.QtCore import Qt
+
+from napari_cinn.core.spectra import HSI_WAVELENGTHS, PAT_WAVELENGTHS
+
+pytestmark = pytest.mark.gui
+
+
+def _perturbed(model, scale=0.05, seed=0):
+    import torch
+
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in model.parameters():
+            if p.requires_grad:
+                p.add_(scale * torch.randn(p.shape, generator=g))
+    return model
+
+
+@pytest.fixture
+def hsi_model_file(tmp_path):
+    from napari_cinn.core import build_model, save_model
+
+    m = build_model("hsi", wavelengths=HSI_WAVELENGTHS, domains=("sim", "real"), n_blocks=2,
+                    hidden=16)
+    rng = np.random.default_rng(0)
+    m.fit_normalization(rng.uniform(0.1, 0.6, (300, 100)), "sim")
+    m.fit_normalization(rng.uniform(0.1, 0.5, (300, 100)), "real")
+    return save_model(_perturbed(m), tmp_path / "tiny_hsi.safetensors", data="test")
+
+
+@pytest.fixture
+def pat_model_file(tmp_path):
+    from napari_cinn.core import build_model, save_model
+
+    m = build_model("pat", wavelengths=PAT_WAVELENGTHS, n_scales=2, blocks_per_scale=[1, 1],
+                    hidden=4)
+    return save_model(_perturbed(m), tmp_path / "tiny_pat.safetensors")
+
+
+@pytest.fixture
+def dock(make_napari_viewer, qtbot):
+    from napari_cinn.widgets.transfer import TransferWidget
+
+    viewer = make_napari_viewer()
+    widget = TransferWidget(viewer)
+    viewer.window.add_dock_widget(widget, name="Domain transfer")
+    yield viewer, widget
+    widget.cancel()
+    if widget.worker is not None:
+        qtbot.waitUntil(lambda: widget.worker is None, timeout=20000)
+
+
+def test_dock_is_listed_in_the_plugins_menu(make_napari_viewer):
+    viewer = make_napari_viewer()
+    dw, widget = viewer.window.add_plugin_dock_widget("napari-cinn", "Domain transfer")
+    assert type(widget).__name__ == "TransferWidget"
+    assert "torch" not in widget.status_label.text()
+
+
+def test_only_spectral_image_layers_are_offered(dock):
+    viewer, widget = dock
+    viewer.add_image(np.zeros((8, 8)), name="plain 2-D")
+    viewer.add_image(np.zeros((5, 8, 8)), name="no wavelengths")
+    viewer.add_labels(np.zeros((8, 8), int), name="labels")
+    viewer.add_image(np.zeros((3, 8, 8)), name="cube", metadata={"wavelengths": [1, 2, 3]})
+    assert [widget.layer_combo.itemText(i) for i in range(widget.layer_combo.count())] == ["cube"]
+    viewer.layers.remove("cube")
+    assert widget.layer_combo.count() == 0
+    assert not widget.run_btn.isEnabled()
+
+
+def test_transfer_adds_a_layer_equal_to_transfer_image(dock, qtbot, hsi_model_file):
+    from napari_cinn.core import load_model, transfer_image
+
+    viewer, widget = dock
+    viewer.open_sample("napari-cinn", "hsi_sim")
+    cube = viewer.layers["hsi_sim"]
+    assert widget.set_model_path(hsi_model_file)
+    assert widget.model_label.text().startswith("HSI model: 100 bands 500–995 nm")
+    assert [widget.direction_combo.itemText(i) for i in range(widget.direction_combo.count())] == [
+        "sim → real", "real → sim"]
+    assert widget.layer_combo.currentText() == "hsi_sim"
+    assert widget.run_btn.isEnabled(), widget.status_label.text()
+    widget.chunk = 1024  # several chunks: the progress bar moves
+    seen = []
+    widget._relay.progressed.connect(lambda s, d, t: seen.append((s, d, t)))
+    widget.latent_check.setChecked(True)
+    widget.likelihood_check.setChecked(True)
+    qtbot.mouseClick(widget.run_btn, Qt.MouseButton.LeftButton)
+    assert widget.running and not widget.run_btn.isEnabled() and widget.cancel_btn.isEnabled()
+    qtbot.waitUntil(lambda: not widget.running, timeout=60000)
+    name = "hsi_sim [sim→real]"
+    assert name in viewer.layers, widget.status_label.text()
+    out = viewer.layers[name]
+    expected = transfer_image(load_model(hsi_model_file), np.asarray(cube.data), "sim", "real",
+                              wavelengths=cube.metadata["wavelengths"], device="cpu")
+    np.testing.assert_allclose(out.data, expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out.metadata["wavelengths"], HSI_WAVELENGTHS)
+    assert out.metadata["domain"] == "sim→real"
+    assert out.metadata["provenance"]["model"] == "tiny_hsi.safetensors"
+    assert out.metadata["provenance"]["direction"] == "sim→real"
+    assert tuple(out.axis_labels) == ("λ", "y", "x")
+    assert len([s for s in seen if s[0] == "transfer"]) >= 4  # 64×64 px in 1024-px chunks
+    assert viewer.layers["hsi_sim [latent | sim]"].data.shape == cube.data.shape
+    assert viewer.layers[f"{name} [log p | real]"].data.shape == cube.data.shape[1:]
+    assert "Done in" in widget.status_label.text()
+    assert widget.run_btn.isEnabled()
+
+
+def test_cancel_adds_no_layer(dock, qtbot, hsi_model_file):
+    viewer, widget = dock
+    viewer.open_sample("napari-cinn", "hsi_sim")
+    widget.set_model_path(hsi_model_file)
+    widget.chunk = 64
+    n_layers = len(viewer.layers)
+    qtbot.mouseClick(widget.run_btn, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(widget.cancel_btn, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not widget.running, timeout=60000)
+    assert len(viewer.layers) == n_layers
+    assert "Cancelled: no layer added." in widget.status_label.text()
+    assert widget.run_btn.isEnabled()
+
+
+def test_cancel_mid_run_while_the_viewer_stays_responsive(dock, qtbot, hsi_model_file):
+    viewer, widget = dock
+    viewer.open_sample("napari-cinn", "hsi_sim")
+    widget.set_model_path(hsi_model_file)
+    widget.chunk = 16  # 256 chunks
+    n_layers = len(viewer.layers)
+    seen = []
+    widget._relay.progressed.connect(lambda s, d, t: seen.append(d))
+    widget.run()
+    # progress arrives through the Qt event loop while the worker runs: the GUI is not blocked
+    qtbot.waitUntil(lambda: len(seen) >= 3, timeout=60000)
+    assert widget.running and 0 < widget.progress_bar.value() < 100
+    viewer.dims.set_point(0, 10)  # the user keeps browsing wavelengths meanwhile
+    widget.cancel()
+    qtbot.waitUntil(lambda: not widget.running, timeout=60000)
+    assert len(viewer.layers) == n_layers
+
+
+def test_mismatched_model_and_layer_shows_the_reason(dock, qtbot, pat_model_file, hsi_model_file):
+    viewer, widget = dock
+    viewer.open_sample("napari-cinn", "hsi_sim")
+    widget.set_model_path(pat_model_file)
+    reason = "model expects 16 bands 700–850 nm; layer has 100 bands 500–995 nm"
+    assert not widget.run_btn.isEnabled()
+    assert reason in widget.status_label.text()
+    assert reason in widget.run_btn.toolTip()
+    widget.run()  # even when called directly, nothing starts
+    assert not widget.running and len(viewer.layers) == 2
+    widget.set_model_path(hsi_model_file)
+    assert widget.run_btn.isEnabled()
+
+
+def test_pat_transfer_on_pat_sample(dock, qtbot, pat_model_file):
+    viewer, widget = dock
+    viewer.open_sample("napari-cinn", "pat_real")
+    widget.set_model_path(pat_model_file)
+    widget.set_direction("real", "sim")
+    assert widget.run_btn.isEnabled(), widget.status_label.text()
+    widget.run()
+    qtbot.waitUntil(lambda: not widget.running, timeout=60000)
+    out = viewer.layers["pat_real [real→sim]"]
+    assert out.data.shape == viewer.layers["pat_real"].data.shape
+    assert np.isfinite(out.data).all()
+
+
+def test_broken_model_file_gives_a_notification(dock, tmp_path):
+    from napari.utils.notifications import notification_manager
+
+    viewer, widget = dock
+    seen = []
+    notification_manager.notification_ready.connect(seen.append)
+    try:
+        bad = tmp_path / "broken.safetensors"
+        bad.write_bytes(b"\x80\x04not a model")
+        assert not widget.set_model_path(bad)
+    finally:
+        notification_manager.notification_ready.disconnect(seen.append)
+    assert widget.model_info is None and not widget.run_btn.isEnabled()
+    assert any("broken.safetensors" in str(n.message) for n in seen)
+
+
+def test_core_error_during_run_is_a_notification(dock, qtbot, hsi_model_file, monkeypatch):
+    from napari.utils.notifications import notification_manager
+
+    import napari_cinn.core as core
+
+    viewer, widget = dock
+    viewer.open_sample("napari-cinn", "hsi_sim")
+    widget.set_model_path(hsi_model_file)
+
+    def fail(*a, **k):
+        raise ValueError("device 'cuda' was asked for but no CUDA GPU is available")
+
+    monkeypatch.setattr(core, "transfer_image", fail, raising=False)
+    monkeypatch.setattr("napari_cinn.core.transfer.transfer_image", fail)
+    seen = []
+    notification_manager.notification_ready.connect(seen.append)
+    try:
+        widget.run()
+        qtbot.waitUntil(lambda: not widget.running, timeout=60000)
+    finally:
+        notification_manager.notification_ready.disconnect(seen.append)
+    assert any("no CUDA GPU" in str(n.message) for n in seen)
+    assert "no CUDA GPU" in widget.status_label.text()
+    assert len(viewer.layers) == 2
+
+
+def test_shipped_models_are_listed_and_preselected(make_napari_viewer, tmp_path, hsi_model_file,
+                                                   monkeypatch):
+    import shutil
+
+    from napari_cinn.widgets import _transfer_logic
+    from napari_cinn.widgets.transfer import BROWSE, TransferWidget
+
+    models = tmp_path / "models"
+    models.mkdir()
+    shutil.copy(hsi_model_file, models / "hsi_sample.safetensors")
+    monkeypatch.setattr(_transfer_logic, "SAMPLE_MODEL_DIR", models)
+    viewer = make_napari_viewer()
+    widget = TransferWidget(viewer)
+    items = [widget.model_combo.itemText(i) for i in range(widget.model_combo.count())]
+    assert items == ["hsi_sample.safetensors", BROWSE]
+    assert widget.model_info is not None and widget.model_info.name == "hsi_sample"
+    widget.deleteLater()
