@@ -231,7 +231,7 @@ def fit(cfg: Config, resume: str | None = None, force: bool = False) -> dict[str
     total = planned_iterations(cfg, n_batches)
     wl = [float(w) for w in data.wavelengths]
     if cfg.method == "unit":
-        from .lit_unit import UNITModule
+        from .lit import UNITModule
 
         module = UNITModule(cfg.to_dict(), wl, total, data.manifest)
         adversarial = True
