@@ -58,6 +58,11 @@ class LossConfig:
     adv_start: int = 200  # iterations of pure maximum likelihood before the adversarial term
     adv_ramp: int = 200  # iterations over which the adversarial weight ramps linearly to adv_weight
     noise: float = 0.0  # Gaussian augmentation, in units of each band's std (paper: 0.1)
+    # not in the paper: mean squared displacement of a transfer in the standardised coordinates
+    # (flow input of the source vs flow output of the target domain). 0 at per-band moment
+    # matching; it picks, among the maps that match the domains, the one that moves samples
+    # least (as optimal transport does) and keeps the tissue identity of a spectrum.
+    transport_weight: float = 0.0
     class_noise: float = 0.5  # max label noise on the organ one-hot when the model has n_classes
     max_bad_steps: int = 25  # consecutive non-finite steps tolerated before the run stops
 

@@ -97,8 +97,7 @@ def _resolve(args: argparse.Namespace) -> tuple[Config, str | None]:
         from .export import read_checkpoint
 
         stored = read_checkpoint(ckpt_path)["hyper_parameters"]["config"]
-        tmp = Path(os.devnull)
-        cfg = _from_dict_with_overrides(stored, overrides, tmp)
+        cfg = _from_dict_with_overrides(stored, overrides)
     else:
         cfg = load_config(args.config, overrides)
     if ckpt == "last":
@@ -108,7 +107,7 @@ def _resolve(args: argparse.Namespace) -> tuple[Config, str | None]:
     return cfg, ckpt
 
 
-def _from_dict_with_overrides(values: dict, overrides: list[str], where: Path) -> Config:
+def _from_dict_with_overrides(values: dict, overrides: list[str]) -> Config:
     from .config import apply_override, config_from_dict
 
     values = json.loads(json.dumps(values))

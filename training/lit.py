@@ -290,13 +290,18 @@ class CINNModule(_Base):
         loss_nll = 0.5 * (nll["sim"] + nll["real"])
         loss = self.cfg.loss.nll_weight * loss_nll
         fakes: dict[str, Tensor] = {}
-        if adversarial:
+        w_tr = self.cfg.loss.transport_weight
+        if adversarial or w_tr > 0:
             other = {"sim": "real", "real": "sim"}
-            with torch.set_grad_enabled(w_adv > 0):
+            with torch.set_grad_enabled(w_adv > 0 or w_tr > 0):
                 for src in DOMAINS:
                     tgt = other[src]  # transfer src -> tgt, judged by the discriminator of tgt
                     fakes[tgt] = self._disc_in(self.model.decode(z[src], tgt, cls[src]), tgt)
-            if w_adv > 0:
+            if w_tr > 0:
+                move = 0.5 * sum(((fakes[other[d]] - self._disc_in(x[d], d)) ** 2).mean() for d in DOMAINS)
+                loss = loss + w_tr * move
+                self.log("train/transport", move, on_step=True)
+            if adversarial and w_adv > 0:
                 g = 0.5 * sum(lsgan_generator(self.discs[d](fakes[d])) for d in DOMAINS)
                 loss = loss + w_adv * g
                 self.log("train/g_loss", g, on_step=True)
