@@ -160,14 +160,17 @@ def _read_header(path: Path) -> dict[str, Any]:
     size = path.stat().st_size
     with open(path, "rb") as fh:
         head = fh.read(8)
-        if head[:2] == b"PK" or head[:1] == b"\x80":
+        # a valid safetensors header length may itself start with b"\x80" or b"PK" (e.g. 15232 =
+        # 0x3B80): only call a file a pickle/zip when its first 8 bytes are no plausible length
+        n = struct.unpack("<Q", head)[0] if len(head) == 8 else None
+        plausible = n is not None and n <= min(_MAX_HEADER, size - 8)
+        if not plausible and (head[:2] == b"PK" or head[:1] == b"\x80"):
             kind = "a PyTorch/zip checkpoint" if head[:2] == b"PK" else "a Python pickle"
             raise ModelFileError(f"{path.name} is {kind}, not a safetensors model file; napari-cinn never "
                                  "unpickles files. Convert a training checkpoint with `cinn-train export`.")
         if len(head) < 8:
             raise ModelFileError(f"{path.name} is truncated or empty ({size} bytes): not a model file")
-        (n,) = struct.unpack("<Q", head)
-        if n > min(_MAX_HEADER, size - 8):
+        if not plausible:
             raise ModelFileError(f"{path.name} is not a safetensors file or is truncated "
                                  f"(header says {n} bytes, the file has {size})")
         raw = fh.read(n)
