@@ -67,7 +67,9 @@ def provenance(ckpt: dict[str, Any], ckpt_path: str | Path) -> dict[str, Any]:
             "method": hp["config"].get("method", "cinn"),
             "config": hp["config"],
             "data_manifest": hp.get("manifest"),
-            "git_commit": git_commit(),
+            # the code that trained (recorded by fit); older checkpoints: the code that exports
+            "git_commit": extra.get("git_commit") or git_commit(),
+            "git_commit_of": "fit" if extra.get("git_commit") else "export",
             "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
             "checkpoint": str(ckpt_path),
             "iteration": extra.get("iteration"),

@@ -239,6 +239,9 @@ def fit(cfg: Config, resume: str | None = None, force: bool = False) -> dict[str
 
         module = CINNModule(cfg.to_dict(), wl, total, data.manifest)
         adversarial = cfg.loss.adv_weight > 0
+    from .export import git_commit
+
+    module.git_commit = git_commit()
     if resume is None:
         module.fit_statistics(training_arrays(data.train, cfg.modality, seed=cfg.seed))
     trainer = build_trainer(cfg, n_batches, adversarial)

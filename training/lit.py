@@ -190,7 +190,8 @@ class _Base(L.LightningModule):
             except (TypeError, ValueError):
                 continue
         checkpoint["napari_cinn"] = {"metrics": metrics, "iteration": int(self.iteration),
-                                     "skipped_steps": int(self.skipped)}
+                                     "skipped_steps": int(self.skipped),
+                                     "git_commit": getattr(self, "git_commit", None)}
 
 
 class CINNModule(_Base):
