@@ -119,3 +119,23 @@ def test_wavelength_grid_mismatch(pat_folders, tmp_path):
     with pytest.raises(EvaluationError, match="wavelength grids differ.*16 bands 700–850 nm.*"
                                               "16 bands 720–870 nm"):
         evaluate(pat_folders / "sim", folder, seeds=(0,))
+
+
+def test_model_file_method(tmp_path):
+    """A (tiny, untrained) cINN model file plugs into the harness through transfer_image."""
+    from napari_cinn.core import build_model, save_model
+
+    for domain in ("sim", "real"):
+        assert main(["simulate", "hsi", "--subjects", "3", "--domain", domain, "--size", "16",
+                     "--out", str(tmp_path / domain)]) == 0
+    model = build_model("hsi", n_blocks=2, hidden=16)
+    for domain in ("sim", "real"):
+        x = np.concatenate([im.data.reshape(100, -1).T for im in load_folder(tmp_path / domain)])
+        model.fit_normalization(x, domain)
+    path = save_model(model, tmp_path / "tiny.safetensors")
+    metrics, arrays = evaluate(tmp_path / "sim", tmp_path / "real", str(path), seeds=(0,),
+                               pixels_per_image=30, classifiers=("lda",), c2st_classifier="logreg",
+                               device="cpu")
+    assert metrics["method"] == "tiny.safetensors"
+    assert np.isfinite(arrays["transfer"][0]).all()
+    assert 0 <= metrics["bacc_transfer"]["mean"] <= 1
