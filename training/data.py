@@ -444,3 +444,21 @@ class SpectralDataModule(L.LightningDataModule):
     def val_dataloader(self) -> DataLoader:
         batch = fixed_validation(self.data.val, self.data.modality, self.val_samples, self.crop, self.seed)
         return DataLoader(_Fixed(batch), batch_size=None)
+
+
+def from_arrays(sim: np.ndarray, real: np.ndarray, modality: str = "hsi",
+                wavelengths: np.ndarray | None = None) -> TrainingData:
+    """Training data from in-memory samples (HSI ``(n, bands)``; PAT ``(n, bands, y, x)``), one
+    subject per domain, validation on the same data (for baselines fitted inside ``evaluate``)."""
+    bands = sim.shape[1]
+    wl = np.arange(bands, dtype=float) if wavelengths is None else np.asarray(wavelengths, float)
+    domains = {}
+    for d, x in (("sim", sim), ("real", real)):
+        x = np.asarray(x, np.float32)
+        s = Subject(path=Path(f"<{d} array>"), subject=d, domain=d)
+        if modality == "hsi":
+            s.spectra = x[valid_spectra(x)]
+        else:
+            s.images = x
+        domains[d] = DomainData(d, wl, [s])
+    return TrainingData(modality, wl, domains, domains, manifest={"sim": "array", "real": "array"})

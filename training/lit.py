@@ -21,6 +21,7 @@ configs count *iterations* and ``training.fit`` converts.
 from __future__ import annotations
 
 import math
+import time
 from typing import Any
 
 import lightning as L
@@ -153,6 +154,14 @@ class _Base(L.LightningModule):
         self.log(f"train/{what}_grad_norm", norm, on_step=True)
         return True
 
+    def _report(self, text: str) -> None:
+        """A plain progress line every ``log_every_n_steps`` iterations when there is no progress bar."""
+        t = self.cfg.trainer
+        if t.progress_bar or self.global_rank != 0 or int(self.iteration) % max(1, t.log_every_n_steps):
+            return
+        print(f"[cinn-train] it {int(self.iteration)} ep {self.current_epoch} "
+              f"{time.perf_counter() - self._t0:.0f}s {text}", flush=True)
+
     def _schedule_step(self) -> None:
         sched = self.lr_schedulers()
         if sched is not None and self.cfg.optim.scheduler == "cosine":
@@ -165,6 +174,7 @@ class _Base(L.LightningModule):
             sched.step(float(metric))
 
     def on_train_start(self) -> None:
+        self._t0 = time.perf_counter()
         # mid-epoch resume: skip the batches of this epoch that were already trained on
         loop = self.trainer.fit_loop
         sampler = getattr(self.trainer.datamodule, "sampler", None) if self.trainer.datamodule else None
@@ -315,6 +325,7 @@ class CINNModule(_Base):
             "train/lr": opt_g.param_groups[0]["lr"],
         }, on_step=True)
         self.log("train/loss", loss, on_step=True, prog_bar=True)
+        self._report(f"nll {float(loss_nll) / LN2:.3f} bpd, adv w {w_adv:.2f}")
 
     # ---------------------------------------------------------------- validation
     @staticmethod
@@ -344,3 +355,66 @@ class CINNModule(_Base):
             "val/roundtrip_rel_err": rt,
         }, sync_dist=True, prog_bar=False)
         self.log("val/nll_bpd", loss, sync_dist=True, prog_bar=True)
+
+
+class UNITModule(_Base):
+    """UNIT baseline trainer (see ``training.baselines.unit``); same data, logging and guards."""
+
+    def __init__(self, config: dict[str, Any], wavelengths: list[float], total_iterations: int = 1000,
+                 manifest: dict | None = None):
+        super().__init__(config, total_iterations)
+        self.save_hyperparameters()
+        from .baselines.unit import UNITNet
+
+        cfg = self.cfg
+        bands = len(wavelengths)
+        self.net = UNITNet(cfg.modality, bands, cfg.unit.latent, cfg.unit.hidden)
+        self.discs = nn.ModuleDict({d: make_discriminator(cfg.modality, bands, cfg.disc.hidden,
+                                                          cfg.disc.layers) for d in DOMAINS})
+
+    def fit_statistics(self, arrays: dict[str, np.ndarray]) -> None:
+        for d in DOMAINS:
+            self.net.fit_statistics(arrays[d], d)
+
+    def generator_parameters(self):
+        return self.net.parameters()
+
+    def discriminator_parameters(self):
+        return self.discs.parameters()
+
+    def training_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
+        from .baselines.unit import unit_losses
+
+        opt_g, opt_d = self._optimizers()
+        u = self.cfg.unit
+        x = {d: self.net.scale(batch[d], d) for d in DOMAINS}
+        self.toggle_optimizer(opt_g)
+        weights = {"recon": u.recon_weight, "kl": u.kl_weight, "gan": u.gan_weight, "cycle": u.cycle_weight}
+        loss, parts, fakes = unit_losses(self.net, x["sim"], x["real"], weights, self.discs)
+        ok = self._step(opt_g, loss, list(self.net.parameters()), self.cfg.optim.grad_clip, "gen")
+        self.untoggle_optimizer(opt_g)
+        if ok:
+            self.toggle_optimizer(opt_d)
+            d_loss = sum(lsgan_discriminator(self.discs[d](x[d]), self.discs[d](fakes[d].detach()))
+                         for d in DOMAINS)
+            ok = self._step(opt_d, d_loss, list(self.discs.parameters()), self.cfg.optim.disc_grad_clip, "disc")
+            self.untoggle_optimizer(opt_d)
+        if not ok:
+            return
+        self._bad_in_row = 0
+        self.iteration += 1
+        self._schedule_step()
+        self.log_dict({f"train/{k}": v for k, v in parts.items()}, on_step=True)
+        self.log("train/loss", loss, on_step=True, prog_bar=True)
+        self._report(f"loss {float(loss):.3f} recon {float(parts['recon']):.3f} gan {float(parts['gan']):.3f}")
+
+    def validation_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
+        fake = self.net.transfer(batch["sim"], "sim", "real")
+        ref_m, ref_s = CINNModule._moments(self.net.scale(batch["real"], "real"))
+        gaps = {}
+        for name, v in (("transfer", self.net.scale(fake, "real")), ("sim", self.net.scale(batch["sim"], "real"))):
+            m, s = CINNModule._moments(v)
+            gaps[name] = (m - ref_m).abs().mean() + (s - ref_s).abs().mean()
+        self.log_dict({"val/moment_gap_transfer": gaps["transfer"], "val/moment_gap_sim": gaps["sim"]},
+                      sync_dist=True)
+        self.log("val/loss", gaps["transfer"], sync_dist=True, prog_bar=True)

@@ -10,7 +10,8 @@ Contents
 - ROI statistics: :func:`roi_stats`
 - projections: :class:`PCAProjection` (fitted on a reference), :func:`kde_grid`, :func:`kde_1d`,
   :func:`points_in_polygon`
-- differences: :func:`difference_map`, :func:`median_abs_difference`
+- differences: :func:`difference_map`, :func:`compare_to_reference` (per-wavelength median
+  differences, MMD², C2ST AUC from :mod:`napari_cinn.core.metrics`, the one shared implementation)
 - CSV export of plotted spectra: :func:`write_spectra_csv`, :func:`read_spectra_csv`
 """
 
@@ -316,22 +317,6 @@ def difference_map(
     return out
 
 
-def median_abs_difference(spectra: np.ndarray, reference: np.ndarray) -> np.ndarray:
-    """Per-wavelength ``|median(spectra) − median(reference)|`` ``(bands,)`` (the paper's Fig. 5b).
-
-    ``spectra`` ``(n, bands)`` and ``reference`` ``(m, bands)``; invalid rows are left out.
-    """
-    s = np.asarray(spectra, dtype=np.float64)
-    r = np.asarray(reference, dtype=np.float64)
-    if s.ndim != 2 or r.ndim != 2 or s.shape[1] != r.shape[1]:
-        raise ValueError(f"spectra {s.shape} and reference {r.shape} must be (n, bands) with equal bands")
-    s = s[valid_spectra(s)]
-    r = r[valid_spectra(r)]
-    if not len(s) or not len(r):
-        raise ValueError("no usable spectra in the region (all NaN or zero)")
-    return np.abs(np.median(s, axis=0) - np.median(r, axis=0)).astype(np.float32)
-
-
 # ----------------------------------------------------------------------------- CSV export
 @dataclass
 class Series:
@@ -386,3 +371,248 @@ def read_spectra_csv(path: str | os.PathLike) -> list[Series]:
         std = None if pts[0][2] is None else np.array([p[2] for p in pts])
         out.append(Series(name, x, y, std, pts[0][3]))
     return out
+
+
+# ----------------------------------------------------------------------------- layer projections
+@dataclass
+class CloudInput:
+    """One spectral image to project: ``cube`` ``(bands, y, x)``, its wavelengths and domain name."""
+
+    name: str
+    cube: object
+    wavelengths: np.ndarray | None = None
+    domain: str | None = None
+
+
+@dataclass
+class Cloud:
+    """Projected pixels of one image: ``index`` (``ys``, ``xs``), ``points`` ``(n, 2)``, ``kde``."""
+
+    name: str
+    index: tuple[np.ndarray, ...]
+    points: np.ndarray
+    kde: KdeGrid | None
+    domain: str | None = None
+
+
+@dataclass
+class ProjectionResult:
+    """All clouds in one PCA plane fitted on ``reference``; ``notes`` say what was left out and why."""
+
+    clouds: list[Cloud]
+    pca: PCAProjection
+    space: str
+    reference: str
+    extent: tuple[float, float, float, float]
+    notes: list[str] = field(default_factory=list)
+
+
+def features(
+    spectra: np.ndarray, space: str, *, model=None, domain: str | None = None, wavelengths=None,
+    device: str = "cpu",
+) -> np.ndarray:
+    """Features ``(n, d)`` of ``(n, bands)`` spectra: L2-normalised spectra (``space="data"``)
+    or the model's latent codes under ``domain`` (``space="latent"``; torch imported lazily)."""
+    if space == "data":
+        return normalize_spectra(spectra, "l2")[0]
+    if space != "latent":
+        raise ValueError(f"unknown space {space!r}; use 'data' or 'latent'")
+    from napari_cinn.core.transfer import encode_image
+
+    image = np.ascontiguousarray(spectra.T[:, :, None])  # (bands, n, 1)
+    return encode_image(model, image, domain, wavelengths=wavelengths, device=device)[:, :, 0].T
+
+
+def latent_problem(model, item: CloudInput) -> str | None:
+    """Why ``item`` cannot be encoded with ``model`` (bands, wavelengths, domain), or None."""
+    from napari_cinn.core.transfer import fit_problem
+
+    problem = fit_problem(model, np.shape(item.cube)[0], item.wavelengths)
+    if problem:
+        return problem
+    if item.domain not in tuple(model.domains):
+        got = "no domain" if item.domain is None else f"domain {item.domain!r}"
+        return f"model knows domains {list(model.domains)}; the layer has {got}"
+    return None
+
+
+def project_clouds(
+    inputs: list[CloudInput],
+    reference: str,
+    *,
+    n: int = 5000,
+    space: str = "latent",
+    model=None,
+    seed: int = 0,
+    chunk: int = 8192,
+    device: str = "cpu",
+    gridsize: int = 64,
+):
+    """Project a random subsample of usable pixels of each input into one 2-D PCA plane.
+
+    A generator: yields ``(done, total)`` pixel counts while encoding (so a GUI worker can show
+    progress and stop between chunks) and *returns* a :class:`ProjectionResult`. The PCA is fitted
+    on the ``reference`` input only. Inputs that cannot be projected (model does not fit, unknown
+    domain, other band count) are left out with a note; if the reference fails, ValueError.
+    """
+    if space == "latent" and model is None:
+        raise ValueError("latent space needs a model: load a model file first")
+    names = [i.name for i in inputs]
+    if reference not in names:
+        raise ValueError(f"reference {reference!r} is not among the chosen layers {names}")
+    notes: list[str] = []
+    usable: list[CloudInput] = []
+    for item in inputs:
+        problem = latent_problem(model, item) if space == "latent" else None
+        if problem is None and np.ndim(item.cube) != 3:
+            problem = f"expected a (bands, y, x) image, got shape {np.shape(item.cube)}"
+        ref_bands = np.shape(next(i for i in inputs if i.name == reference).cube)[0]
+        if problem is None and space == "data" and np.shape(item.cube)[0] != ref_bands:
+            problem = f"{np.shape(item.cube)[0]} bands, the reference has {ref_bands}"
+        if problem:
+            if item.name == reference:
+                raise ValueError(f"reference '{item.name}' cannot be projected: {problem}")
+            notes.append(f"'{item.name}' left out: {problem}")
+        else:
+            usable.append(item)
+    picks = []
+    for item in usable:
+        idx = sample_valid_pixels(item.cube, n, seed=seed)
+        if len(idx[0]) == 0:
+            if item.name == reference:
+                raise ValueError(f"reference '{item.name}' has no usable pixel (all NaN or zero)")
+            notes.append(f"'{item.name}' left out: no usable pixel")
+            continue
+        picks.append((item, idx))
+    total = sum(len(idx[0]) for _, idx in picks)
+    done = 0
+    feats: dict[str, np.ndarray] = {}
+    yield (0, total)
+    for item, idx in picks:
+        spectra = gather_spectra(item.cube, idx)
+        parts = []
+        for start in range(0, spectra.shape[0], chunk):
+            part = spectra[start : start + chunk]
+            parts.append(features(part, space, model=model, domain=item.domain,
+                                  wavelengths=item.wavelengths, device=device))
+            done += part.shape[0]
+            yield (done, total)
+        feats[item.name] = np.concatenate(parts)
+    pca = PCAProjection.fit(feats[reference])
+    projected = {name: pca.transform(f) for name, f in feats.items()}
+    extent = padded_extent(list(projected.values()))
+    clouds = []
+    for item, idx in picks:
+        pts = projected[item.name]
+        kde = kde_grid(pts, extent, gridsize, seed=seed)
+        if kde is None:
+            notes.append(f"'{item.name}': too few or degenerate points for a density, shown as scatter")
+        clouds.append(Cloud(item.name, idx, pts, kde, item.domain))
+    return ProjectionResult(clouds, pca, space, reference, extent, notes)
+
+
+def run_projection(*args, **kwargs) -> ProjectionResult:
+    """:func:`project_clouds` run to the end (no progress): the result."""
+    gen = project_clouds(*args, **kwargs)
+    while True:
+        try:
+            next(gen)
+        except StopIteration as stop:
+            return stop.value
+
+
+# ----------------------------------------------------------------------------- comparison to a reference
+@dataclass
+class Comparison:
+    """One layer against the reference: ``classes`` ``(k,)``, ``diff`` ``(k, bands)`` of
+    |median − median_ref| per class and wavelength, ``mmd2``, ``c2st_auc`` (NaN when not computed),
+    ``n`` spectra used."""
+
+    name: str
+    classes: np.ndarray
+    diff: np.ndarray
+    mmd2: float
+    c2st_auc: float
+    n: int
+
+
+def region_spectra(
+    cube, mask: np.ndarray | None = None, labels: np.ndarray | None = None, *,
+    norm: Literal["none", "l1", "l2"] = "l1", max_n: int = 5000, seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Up to ``max_n`` usable spectra ``(n, bands)`` of ``cube`` inside ``mask`` (``(y, x)``; None:
+    whole image), normalised with ``norm``, and their class ``labels`` ``(n,)`` when given."""
+    idx = sample_valid_pixels(cube, max_n, seed=seed, mask=mask)
+    spectra = gather_spectra(cube, idx)
+    if norm != "none":
+        spectra = normalize_spectra(spectra, norm)[0]
+    lab = None if labels is None else np.asarray(labels)[idx]
+    return spectra, lab
+
+
+def compare_to_reference(
+    items: list[CloudInput],
+    reference: CloudInput,
+    *,
+    mask: np.ndarray | None = None,
+    labels: np.ndarray | None = None,
+    norm: Literal["none", "l1", "l2"] = "l1",
+    max_n: int = 5000,
+    metrics: bool = True,
+    seed: int = 0,
+):
+    """Per-wavelength difference of each item to the reference inside a region, plus MMD² and
+    C2ST AUC (:mod:`napari_cinn.core.metrics`).
+
+    A generator: yields ``(done, total)`` items and returns ``(comparisons, notes)``. ``mask`` and
+    ``labels`` (``(y, x)``) apply to every image of that size; an item of another size is compared
+    over its whole image when no region is given, else left out with a note. With ``labels`` the
+    differences are per class present in both (the paper's per-organ Fig. 5b); otherwise one class.
+    """
+    from napari_cinn.core import metrics as M
+
+    def region_of(item):
+        spatial = np.shape(item.cube)[1:]
+        for name, arr in (("region", mask), ("labels", labels)):
+            if arr is not None and np.shape(arr) != spatial:
+                return None, f"its size {spatial} differs from the {name} {np.shape(arr)}"
+        return True, None
+
+    ok, why = region_of(reference)
+    if ok is None:
+        raise ValueError(f"reference '{reference.name}': {why}")
+    ref_spectra, ref_labels = region_spectra(reference.cube, mask, labels, norm=norm, max_n=max_n,
+                                             seed=seed)
+    if ref_spectra.shape[0] < 2:
+        raise ValueError(f"reference '{reference.name}' has fewer than 2 usable pixels in the region")
+    notes: list[str] = []
+    out: list[Comparison] = []
+    total = len(items)
+    yield (0, total)
+    for k, item in enumerate(items):
+        ok, why = region_of(item)
+        if ok is None:
+            notes.append(f"'{item.name}' left out: {why}")
+        elif np.shape(item.cube)[0] != np.shape(reference.cube)[0]:
+            notes.append(f"'{item.name}' left out: {np.shape(item.cube)[0]} bands, the reference has "
+                         f"{np.shape(reference.cube)[0]}")
+        else:
+            x, lab = region_spectra(item.cube, mask, labels, norm=norm, max_n=max_n, seed=seed + 1)
+            if x.shape[0] < 2:
+                notes.append(f"'{item.name}' left out: fewer than 2 usable pixels in the region")
+            else:
+                try:
+                    classes, diff = M.per_wavelength_difference(x, ref_spectra, lab, ref_labels)
+                except ValueError as err:
+                    notes.append(f"'{item.name}' left out: {err}")
+                else:
+                    mmd = c2st = float("nan")
+                    if metrics:
+                        try:
+                            mmd = M.mmd2(x, ref_spectra, seed=seed)
+                            c2st = M.c2st_auc(x, ref_spectra, seed=seed)
+                        except ValueError as err:
+                            notes.append(f"'{item.name}': no MMD/C2ST ({err})")
+                    out.append(Comparison(item.name, classes, diff, mmd, c2st, x.shape[0]))
+        yield (k + 1, total)
+    return out, notes

@@ -6,6 +6,8 @@ the spectral one; ``metadata["wavelengths"]`` gives nm (missing or mismatching: 
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 from napari.layers import Image, Labels, Layer, Shapes
 
@@ -90,3 +92,20 @@ def roi_mask(roi: Layer, spatial_shape: tuple[int, ...], label: int | None = Non
             mask = np.broadcast_to(mask, spatial_shape)
         return mask
     raise ValueError(f"layer '{roi.name}' is not a Shapes or Labels layer")
+
+
+def disconnect_on_destroy(widget, viewer, connections, drag_callbacks=(), move_callbacks=()) -> None:
+    """When ``widget`` is destroyed, disconnect ``connections`` (``(emitter, callback)`` pairs) and
+    remove the viewer mouse callbacks, so a closed dock leaves nothing behind in the viewer."""
+
+    def cleanup(*_):
+        for emitter, callback in connections:
+            with contextlib.suppress(RuntimeError, ValueError, TypeError):
+                emitter.disconnect(callback)
+        for callbacks, lst in ((drag_callbacks, viewer.mouse_drag_callbacks),
+                               (move_callbacks, viewer.mouse_move_callbacks)):
+            for cb in callbacks:
+                if cb in lst:
+                    lst.remove(cb)
+
+    widget.destroyed.connect(cleanup)

@@ -37,6 +37,7 @@ from qtpy.QtWidgets import (
 
 from napari_cinn.core.projection import Series, roi_stats, spectrum_at, write_spectra_csv
 from napari_cinn.widgets._layers import (
+    disconnect_on_destroy,
     layer_wavelengths,
     pixel_index,
     roi_layers,
@@ -85,6 +86,7 @@ class SpectraWidget(QWidget):
 
         self.plot = PlotCanvas(self)
         self.ax = self.plot.figure.add_subplot(111)
+        self.plot.figure.subplots_adjust(left=0.16, right=0.97, top=0.96, bottom=0.16)
         style_axes(self.ax)
         self.ax.set_xlabel(NM)
         self.ax.set_ylabel("value")
@@ -153,10 +155,11 @@ class SpectraWidget(QWidget):
         self.viewer.mouse_drag_callbacks.append(on_drag)
         self.viewer.mouse_move_callbacks.append(on_move)
         ev = self.viewer.layers.events
-        for e in (ev.inserted, ev.removed, ev.reordered):
-            e.connect(self._refresh_roi_choices)
-        self.viewer.dims.events.current_step.connect(self._update_lambda_line)
-        self.destroyed.connect(_make_cleanup(self.viewer, self._callbacks))
+        connections = [(e, self._refresh_roi_choices) for e in (ev.inserted, ev.removed, ev.reordered)]
+        connections.append((self.viewer.dims.events.current_step, self._update_lambda_line))
+        for emitter, callback in connections:
+            emitter.connect(callback)
+        disconnect_on_destroy(self, self.viewer, connections, [on_drag], [on_move])
         self._refresh_roi_choices()
 
     # ------------------------------------------------------------------ public API (tests, other docks)
@@ -172,8 +175,10 @@ class SpectraWidget(QWidget):
         """Keep the spectra at the current pixel in the plot (dashed)."""
         for c in self._pixel_curves:
             n = len(self._pins)
+            where = self._last_index[1] if self._last_index else ""
             self._pins.append(
-                _Curve(f"pin{n}:{c.key}", f"{c.label} (pinned)", c.layer, c.x, c.y, None, c.x_unit, "pin")
+                _Curve(f"pin{n}:{c.key}", f"{c.label} {where} (pinned)", c.layer, c.x, c.y, None,
+                       c.x_unit, "pin")
             )
         self._draw()
 
@@ -258,7 +263,7 @@ class SpectraWidget(QWidget):
                 outside.append(layer.name)
                 continue
             first_index = first_index or (layer, idx)
-            curves.append(_Curve(f"px:{layer.name}", f"{layer.name} {idx}", layer.name, x, y, None, unit))
+            curves.append(_Curve(f"px:{layer.name}", layer.name, layer.name, x, y, None, unit))
         if not curves and no_wl and not outside and self.xaxis.currentText() == NM:
             # nothing has wavelengths: offer band index by switching to it
             self.xaxis.blockSignals(True)
@@ -301,14 +306,22 @@ class SpectraWidget(QWidget):
             self._colors[layer] = PALETTE[len(self._colors) % len(PALETTE)]
         return self._colors[layer]
 
-    def _draw(self) -> None:
-        """Update the artists in place (new lines only for new curves), then redraw when idle."""
+    def _draw(self, *, full: bool = False) -> None:
+        """Update the artists in place (new lines only for new curves), then show them.
+
+        Pixel lines are animated: when only they changed and still fit the current axes limits,
+        they are blitted over the cached background; otherwise the figure is redrawn when idle.
+        """
         curves = self._all_curves()
         keys = {c.key for c in curves}
         for key in [k for k in self._lines if k not in keys]:
-            self._lines.pop(key).remove()
+            line = self._lines.pop(key)
+            self.plot.remove_animated(line)
+            line.remove()
+            full = True
         for key in [k for k in self._fills if k not in keys]:
             self._fills.pop(key).remove()
+            full = True
         for c in curves:
             y = self._view(c)
             line = self._lines.get(c.key)
@@ -316,16 +329,21 @@ class SpectraWidget(QWidget):
                 style = {"pixel": "-", "pin": "--", "roi": ":"}[c.kind]
                 (line,) = self.ax.plot(c.x, y, style, color=self._color(c.layer), lw=1.4, label=c.label)
                 self._lines[c.key] = line
+                if c.kind == "pixel":
+                    self.plot.add_animated(line)
+                full = True
             else:
                 line.set_data(c.x, y)
-                line.set_label(c.label)
-            if c.kind == "roi":
+                if line.get_label() != c.label:
+                    line.set_label(c.label)
+            if c.kind == "roi" and (full or c.key not in self._fills):
                 old = self._fills.pop(c.key, None)
                 if old is not None:
                     old.remove()
                 self._fills[c.key] = self.ax.fill_between(
                     c.x, y - c.std, y + c.std, color=self._color(c.layer), alpha=0.25, lw=0
                 )
+                full = True
         labels = tuple(c.label for c in curves)
         if labels != self._legend_labels:
             self._legend_labels = labels
@@ -334,9 +352,37 @@ class SpectraWidget(QWidget):
                 leg.remove()
             if labels:
                 style_legend(self.ax.legend(fontsize=7, loc="best"))
-        self.ax.relim(visible_only=True)
-        self.ax.autoscale_view()
-        self.plot.draw_idle()
+            full = True
+        full = self._fit_limits(curves) or full
+        if full:
+            self.plot.draw_idle()
+        else:
+            self.plot.blit()
+
+    def _fit_limits(self, curves: list[_Curve]) -> bool:
+        """Set new axes limits when the data leave the view or fill too little of it; True if changed."""
+        xs = [c.x for c in curves]
+        ys = [self._view(c) for c in curves] + [
+            self._view(c) + s * c.std for c in curves if c.std is not None for s in (-1, 1)
+        ]
+        ys = [y[np.isfinite(y)] for y in ys]
+        ys = [y for y in ys if y.size]
+        if not xs or not ys:
+            return False
+        x0, x1 = min(float(np.min(x)) for x in xs), max(float(np.max(x)) for x in xs)
+        y0, y1 = min(float(y.min()) for y in ys), max(float(y.max()) for y in ys)
+        (vx0, vx1), (vy0, vy1) = self.ax.get_xlim(), self.ax.get_ylim()
+        span = max(y1 - y0, 1e-12 * max(abs(y0), abs(y1), 1.0))
+        fits = (
+            vx0 <= x0 and x1 <= vx1 and (x1 - x0) >= 0.8 * (vx1 - vx0)
+            and vy0 <= y0 and y1 <= vy1 and span >= 0.4 * (vy1 - vy0)
+        )
+        if fits:
+            return False
+        xpad = 0.02 * (x1 - x0 or 1.0)
+        self.ax.set_xlim(x0 - xpad, x1 + xpad)
+        self.ax.set_ylim(y0 - 0.08 * span, y1 + 0.08 * span)
+        return True
 
     def _update_lambda_line(self, event=None) -> None:
         layers = spectral_layers(self.viewer)
@@ -425,15 +471,6 @@ def _drag_dispatch(ref, event):
     w = ref()
     if w is not None and not moved:
         w.show_at(press)
-
-
-def _make_cleanup(viewer, callbacks):
-    def cleanup(*_):
-        for cb, lst in zip(callbacks, (viewer.mouse_drag_callbacks, viewer.mouse_move_callbacks), strict=True):
-            if cb in lst:
-                lst.remove(cb)
-
-    return cleanup
 
 
 __all__ = ["MARKER_NAME", "SpectraWidget"]

@@ -80,3 +80,62 @@ def test_bad_requests_get_clear_errors(hsi_model):
         hsi_model.encode(torch.rand(2, 16), "sim")
     with pytest.raises(ValueError, match="at least 2 valid spectra"):
         hsi_model.fit_normalization(np.zeros((10, 100)), "sim")
+
+
+@pytest.mark.parametrize("conditional", [True, False])
+def test_fast_coupling_block_matches_freia_exactly(conditional):
+    """Our AllInOneBlock is an optimisation of FrEIA's: same weights, same outputs, same log-det."""
+    import FrEIA.modules as Fm
+
+    from napari_cinn.core.models import AllInOneBlock, _mlp_subnet
+
+    cond = [(5,)] if conditional else []
+    np.random.seed(0)  # noqa: NPY002 (FrEIA draws its permutation from the global RNG)
+    ref = Fm.AllInOneBlock([(100,)], cond, subnet_constructor=_mlp_subnet(32), affine_clamping=1.0,
+                           global_affine_init=0.7)
+    fast = AllInOneBlock([(100,)], cond, subnet_constructor=_mlp_subnet(32), affine_clamping=1.0,
+                         global_affine_init=0.7)
+    fast.load_state_dict(ref.state_dict())
+    with torch.no_grad():
+        for p in ref.parameters():
+            if p.requires_grad:
+                p.add_(0.1 * torch.randn_like(p))
+        fast.load_state_dict(ref.state_dict())
+        x = torch.randn(64, 100)
+        c = [torch.randn(64, 5)] if conditional else []
+        (y_ref,), j_ref = ref([x], c)
+        (y_fast,), j_fast = fast([x], c)
+        torch.testing.assert_close(y_fast, y_ref, atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(j_fast, j_ref, atol=1e-4, rtol=1e-5)
+        (x_ref,), jr_ref = ref([y_ref.clone()], c, rev=True)
+        (x_fast,), jr_fast = fast([y_ref.clone()], c, rev=True)
+        torch.testing.assert_close(x_fast, x_ref, atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(jr_fast, jr_ref, atol=1e-4, rtol=1e-5)
+
+
+def test_fast_coupling_block_trains_like_freia():
+    """Gradients through our block equal FrEIA's, so training is unchanged by the optimisation."""
+    import FrEIA.modules as Fm
+
+    from napari_cinn.core.models import AllInOneBlock, _mlp_subnet
+
+    np.random.seed(1)  # noqa: NPY002
+    ref = Fm.AllInOneBlock([(100,)], [(5,)], subnet_constructor=_mlp_subnet(32))
+    fast = AllInOneBlock([(100,)], [(5,)], subnet_constructor=_mlp_subnet(32))
+    with torch.no_grad():
+        for p in ref.parameters():
+            if p.requires_grad:
+                p.add_(0.1 * torch.randn_like(p))
+    fast.load_state_dict(ref.state_dict())
+    x, c = torch.randn(32, 100), [torch.randn(32, 5)]
+    for block in (ref, fast):
+        (y,), log_det = block([x], c)
+        ((y**2).sum() - log_det.sum()).backward()
+    for (name, a), b in zip(ref.named_parameters(), fast.parameters(), strict=True):
+        if a.grad is not None:
+            torch.testing.assert_close(b.grad, a.grad, atol=1e-4, rtol=1e-4, msg=name)
+
+
+def test_dense_models_take_the_fast_coupling_path():
+    m = build_model("hsi", n_blocks=2, hidden=8)
+    assert all(block._fast() for block in m.flow.module_list)

@@ -115,17 +115,6 @@ def test_difference_map_equals_numpy(cube):
         P.difference_map(cube, cube[:, :3])
 
 
-def test_median_abs_difference():
-    rng = np.random.default_rng(0)
-    ref = rng.random((200, 4))
-    s = ref + np.array([0.0, 0.1, -0.2, 0.3])
-    np.testing.assert_allclose(P.median_abs_difference(s, ref), [0, 0.1, 0.2, 0.3], atol=1e-6)
-    with pytest.raises(ValueError, match="equal bands"):
-        P.median_abs_difference(s, ref[:, :3])
-    with pytest.raises(ValueError, match="no usable"):
-        P.median_abs_difference(np.zeros((3, 4)), ref)
-
-
 def test_csv_round_trip(tmp_path):
     wl = np.array([500.0, 505.0, 510.0])
     series = [
@@ -147,3 +136,111 @@ def test_csv_round_trip(tmp_path):
         P.write_spectra_csv(path, series, overwrite=False)
     with pytest.raises(ValueError, match="nothing to export"):
         P.write_spectra_csv(tmp_path / "e.csv", [])
+
+
+def _two_domain_cubes(bands=8):
+    rng = np.random.default_rng(5)
+    wl = np.linspace(500, 995, bands)
+    sim = rng.random((bands, 6, 7)).astype(np.float32) + 0.5
+    real = rng.random((bands, 5, 9)).astype(np.float32) * np.linspace(1, 2, bands)[:, None, None] + 0.5
+    return wl, sim, real
+
+
+def test_project_clouds_in_data_space_fits_pca_on_reference():
+    wl, sim, real = _two_domain_cubes()
+    inputs = [P.CloudInput("sim", sim, wl, "sim"), P.CloudInput("real", real, wl, "real")]
+    gen = P.project_clouds(inputs, "real", n=20, space="data")
+    steps = []
+    while True:
+        try:
+            steps.append(next(gen))
+        except StopIteration as stop:
+            res = stop.value
+            break
+    assert steps[0] == (0, 40) and steps[-1] == (40, 40)
+    assert [c.name for c in res.clouds] == ["sim", "real"]
+    assert all(c.points.shape == (20, 2) for c in res.clouds)
+    ref_feats = P.gather_spectra(real, res.clouds[1].index)
+    ref_feats /= np.linalg.norm(ref_feats, axis=1, keepdims=True)
+    np.testing.assert_allclose(res.pca.mean, ref_feats.mean(axis=0), rtol=1e-5)
+    # points are the reference PCA of each pixel's L2-normalised spectrum
+    ys, xs = res.clouds[0].index
+    s = sim[:, ys[3], xs[3]]
+    np.testing.assert_allclose(res.clouds[0].points[3], res.pca.transform(s / np.linalg.norm(s))[0], rtol=1e-4)
+
+
+def test_project_clouds_leaves_out_what_does_not_fit():
+    wl, sim, real = _two_domain_cubes()
+    odd = np.ones((5, 4, 4), np.float32)
+    inputs = [P.CloudInput("real", real, wl, "real"), P.CloudInput("odd", odd)]
+    res = P.run_projection(inputs, "real", n=1000, space="data")
+    assert [c.name for c in res.clouds] == ["real"]
+    assert any("'odd' left out" in n and "bands" in n for n in res.notes)
+    res = P.run_projection(inputs, "odd", space="data")
+    assert [c.name for c in res.clouds] == ["odd"] and "the reference has 5" in res.notes[0]
+    empty = [P.CloudInput("zero", np.zeros((5, 3, 3), np.float32))]
+    with pytest.raises(ValueError, match="reference 'zero' has no usable pixel"):
+        P.run_projection(empty, "zero", space="data")
+    with pytest.raises(ValueError, match="needs a model"):
+        P.run_projection(inputs, "real", space="latent")
+    tiny = [P.CloudInput("real", real[:, :2, :2], wl, "real")]
+    res = P.run_projection(tiny, "real", space="data")
+    assert res.clouds[0].kde is None and "scatter" in res.notes[0]
+
+
+def test_project_clouds_in_latent_space_with_a_tiny_model():
+    from napari_cinn.core import build_model
+
+    wl, sim, real = _two_domain_cubes()
+    model = build_model("hsi", wavelengths=wl, domains=("sim", "real"), n_blocks=2, hidden=16)
+    inputs = [
+        P.CloudInput("sim", sim, wl, "sim"),
+        P.CloudInput("real", real, wl, "real"),
+        P.CloudInput("nodomain", real, wl, None),
+        P.CloudInput("pat", np.ones((16, 3, 3), np.float32), np.linspace(700, 850, 16), "sim"),
+    ]
+    res = P.run_projection(inputs, "real", n=30, space="latent", model=model, chunk=7)
+    assert [c.name for c in res.clouds] == ["sim", "real"]
+    assert [len(c.points) for c in res.clouds] == [30, 30]
+    assert any("'nodomain'" in n and "no domain" in n for n in res.notes)
+    assert any("'pat'" in n and "model expects 8 bands" in n for n in res.notes)
+    # the reference's latent codes are what the PCA was fitted on
+    ref = res.clouds[1]
+    z = P.features(P.gather_spectra(real, ref.index), "latent", model=model, domain="real", wavelengths=wl)
+    np.testing.assert_allclose(res.pca.mean, z.mean(axis=0), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(ref.points, res.pca.transform(z), rtol=1e-3, atol=1e-4)
+
+
+def test_compare_to_reference_uses_the_shared_metrics():
+    from napari_cinn.core import metrics as M
+
+    rng = np.random.default_rng(0)
+    ref = rng.random((6, 10, 10)).astype(np.float32) + 1
+    close = ref * 1.0001
+    far = ref + np.linspace(0, 1, 6)[:, None, None].astype(np.float32)
+    labels = np.zeros((10, 10), int)
+    labels[:5] = 1
+    labels[5:] = 2
+    items = [P.CloudInput("close", close), P.CloudInput("far", far),
+             P.CloudInput("small", ref[:, :4, :4]), P.CloudInput("pat", np.ones((3, 10, 10), np.float32))]
+    gen = P.compare_to_reference(items, P.CloudInput("ref", ref), labels=labels, norm="none")
+    steps = []
+    while True:
+        try:
+            steps.append(next(gen))
+        except StopIteration as stop:
+            comps, notes = stop.value
+            break
+    assert steps[-1] == (4, 4)
+    assert [c.name for c in comps] == ["close", "far"]
+    assert any("'small' left out" in n for n in notes) and any("'pat' left out: 3 bands" in n for n in notes)
+    far_c = comps[1]
+    np.testing.assert_array_equal(far_c.classes, [1, 2])
+    sel = labels == 1
+    expected = np.abs(np.median(far[:, sel], axis=1) - np.median(ref[:, sel], axis=1))
+    np.testing.assert_allclose(far_c.diff[0], expected, rtol=1e-5, atol=1e-6)
+    spectra_far = P.gather_spectra(far, P.sample_valid_pixels(far, 5000))
+    spectra_ref = P.gather_spectra(ref, P.sample_valid_pixels(ref, 5000))
+    assert far_c.mmd2 == pytest.approx(M.mmd2(spectra_far, spectra_ref, seed=0))
+    assert comps[0].c2st_auc < 0.8 < far_c.c2st_auc
+    assert comps[0].diff.max() < far_c.diff.max()

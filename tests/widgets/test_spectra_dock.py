@@ -157,7 +157,7 @@ def test_pin_l1_view_and_csv_round_trip(dock, cubes, tmp_path):
     assert len(widget.series()) == 6
     widget.l1.setChecked(True)
     shown = {s.name: s for s in widget.series()}
-    sim = shown["sim (5, 5)"]
+    sim = shown["sim"]
     expected = cubes["sim"][:, 5, 5] / cubes["sim"][:, 5, 5].sum()
     np.testing.assert_allclose(sim.y, expected, rtol=1e-6)
     np.testing.assert_allclose(widget._lines["px:sim"].get_ydata(), expected, rtol=1e-6)
@@ -213,3 +213,16 @@ def test_roi_of_other_size_is_named_not_raised(dock):
     widget.compute_roi()
     assert widget._roi_curves == []
     assert "must cover the same pixels" in widget.status.text()
+
+
+def test_closing_the_dock_leaves_no_callbacks(make_napari_viewer, qtbot):
+    viewer = make_napari_viewer()
+    viewer.add_image(np.ones((8, 4, 4), np.float32), name="a", metadata={"wavelengths": WL})
+    before = (len(viewer.mouse_drag_callbacks), len(viewer.mouse_move_callbacks))
+    widget = SpectraWidget(viewer)
+    assert len(viewer.mouse_drag_callbacks) == before[0] + 1
+    widget.deleteLater()
+    qtbot.waitUntil(lambda: len(viewer.mouse_drag_callbacks) == before[0], timeout=3000)
+    assert len(viewer.mouse_move_callbacks) == before[1]
+    viewer.add_image(np.ones((8, 4, 4), np.float32), name="b")  # layer events: no error
+    viewer.dims.set_current_step(0, 3)

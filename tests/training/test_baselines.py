@@ -1,0 +1,58 @@
+"""Baselines plug into the evaluation registry as fit(sim_spectra, real_spectra) -> transform."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+
+def _spectra(n: int, shift: float, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    wl = np.linspace(0, 1, 20)
+    centre = rng.uniform(0.2, 0.8, (n, 1))
+    x = np.exp(-((wl - centre) ** 2) / 0.05) + 0.3 + shift * wl
+    return (x * rng.uniform(0.5, 2.0, (n, 1))).astype(np.float32)
+
+
+@pytest.mark.parametrize("kind", ["linear", "sinkhorn", "emd"])
+def test_ot_moves_sim_towards_real_and_keeps_norms(kind):
+    from training.baselines.ot import fit_map
+
+    sim, real = _spectra(400, 0.0, 0), _spectra(400, 0.8, 1)
+    transform = fit_map(sim, real, kind=kind, n_samples=300)
+    x = _spectra(100, 0.0, 2)
+    y = transform(x)
+    assert y.shape == x.shape and y.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(y, axis=1), np.linalg.norm(x, axis=1), rtol=0.2)
+
+    def unit_mean(a):
+        return (a / np.linalg.norm(a, axis=1, keepdims=True)).mean(0)
+
+    before = np.abs(unit_mean(x) - unit_mean(real)).mean()
+    after = np.abs(unit_mean(y) - unit_mean(real)).mean()
+    assert after < 0.5 * before
+    bad = x.copy()
+    bad[0] = np.nan
+    assert np.isnan(transform(bad)[0]).all() and np.isfinite(transform(bad)[1:]).all()
+
+
+def test_ot_and_unit_are_found_by_the_evaluation_registry():
+    evaluate_methods = pytest.importorskip("training.evaluate.methods")
+    for name in ("ot", "unit"):
+        method = evaluate_methods.resolve_method(name)
+        assert callable(method.fit)
+
+
+def test_unit_trains_briefly_and_round_trips_file(tmp_path):
+    from training.baselines.unit import fit_unit_on_arrays, load_unit, save_unit, spectra_transform
+
+    sim, real = _spectra(512, 0.0, 0), _spectra(512, 0.8, 1)
+    net = fit_unit_on_arrays(sim, real, seconds=3, data__samples_per_epoch=1024)
+    y = spectra_transform(net)(sim[:10])
+    assert y.shape == (10, 20) and np.isfinite(y).all()
+    path = save_unit(net, tmp_path / "u.safetensors", note="test")
+    again = load_unit(path)
+    torch.testing.assert_close(again.transfer(torch.from_numpy(sim[:5])), net.transfer(torch.from_numpy(sim[:5])))
+    with pytest.raises(FileExistsError, match="--force"):
+        save_unit(net, path)

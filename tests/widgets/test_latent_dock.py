@@ -1,0 +1,136 @@
+"""Latent space dock: project layers, PCA on the reference, lasso paints pixels back."""
+
+import numpy as np
+import pytest
+
+from napari_cinn.widgets.latent import DATA, SELECTION_NAME, LatentWidget
+
+pytestmark = pytest.mark.gui
+
+WL = np.linspace(500, 995, 8)
+
+
+def two_tissue_cube(seed):
+    """12×12 image: left half one tissue, right half another (well apart in spectral shape)."""
+    rng = np.random.default_rng(seed)
+    a = np.linspace(1, 2, 8)
+    b = np.linspace(2, 1, 8)
+    cube = np.empty((8, 12, 12), np.float32)
+    cube[:, :, :6] = a[:, None, None]
+    cube[:, :, 6:] = b[:, None, None]
+    return cube * (1 + 0.02 * rng.standard_normal(cube.shape)).astype(np.float32)
+
+
+@pytest.fixture
+def dock(make_napari_viewer):
+    viewer = make_napari_viewer()
+    viewer.add_image(two_tissue_cube(0), name="sim", metadata={"wavelengths": WL, "domain": "sim"})
+    viewer.add_image(two_tissue_cube(1) * 1.1, name="real", metadata={"wavelengths": WL, "domain": "real"})
+    widget = LatentWidget(viewer)
+    viewer.window.add_dock_widget(widget)
+    return viewer, widget
+
+
+def run(qtbot, widget):
+    worker = widget.compute()
+    assert worker is not None, widget.status.text()
+    qtbot.waitUntil(lambda: widget._worker is None, timeout=60000)
+    assert widget.error is None, widget.error
+    return widget.result
+
+
+def test_defaults_reference_to_the_real_layer(dock):
+    _, widget = dock
+    assert widget.reference.currentText() == "real"
+    assert widget.checked_layers() == ["sim", "real"]
+
+
+def test_data_space_projection_and_lasso_paints_exactly_the_region(dock, qtbot):
+    viewer, widget = dock
+    widget.space.setCurrentText(DATA)
+    widget.n_pixels.setValue(1000)
+    res = run(qtbot, widget)
+    assert [len(c.points) for c in res.clouds] == [144, 144]
+    assert res.reference == "real"
+    # a polygon around the left-half pixels of both layers
+    left = np.concatenate([c.points[c.index[1] < 6] for c in res.clouds])
+    right = np.concatenate([c.points[c.index[1] >= 6] for c in res.clouds])
+    lo, hi = left.min(axis=0), left.max(axis=0)
+    pad = 0.05 * (hi - lo) + 1e-6
+    box = [(lo[0] - pad[0], lo[1] - pad[1]), (hi[0] + pad[0], lo[1] - pad[1]),
+           (hi[0] + pad[0], hi[1] + pad[1]), (lo[0] - pad[0], hi[1] + pad[1])]
+    from napari_cinn.core.projection import points_in_polygon
+    assert not points_in_polygon(right, box).any()  # the two tissues are apart
+    n = widget.select_polygon(box)
+    labels = viewer.layers[SELECTION_NAME].data
+    expected = np.zeros((12, 12), np.uint8)
+    expected[:, :6] = 1
+    np.testing.assert_array_equal(labels, expected)
+    assert n == 72
+    assert len(widget._selected.get_offsets()) == 144
+    # a second lasso replaces the selection; the active layer stays where it was
+    assert viewer.layers.selection.active is not viewer.layers[SELECTION_NAME]
+    widget.select_polygon([(1e6, 1e6), (1e6 + 1, 1e6), (1e6, 1e6 + 1)])
+    assert viewer.layers[SELECTION_NAME].data.sum() == 0
+
+
+def test_latent_space_with_tiny_model_marks_clicked_pixel(dock, qtbot):
+    from napari_cinn.core import build_model
+    from napari_cinn.core.projection import features, gather_spectra
+
+    viewer, widget = dock
+    model = build_model("hsi", wavelengths=WL, domains=("sim", "real"), n_blocks=2, hidden=16)
+    widget.set_model(model)
+    widget.n_pixels.setValue(50)
+    res = run(qtbot, widget)
+    assert res.space == "latent"
+    assert [len(c.points) for c in res.clouds] == [50, 50]
+    ref = res.clouds[1]
+    z = features(gather_spectra(viewer.layers["real"].data, ref.index), "latent", model=model,
+                 domain="real", wavelengths=WL)
+    np.testing.assert_allclose(res.pca.mean, z.mean(axis=0), rtol=1e-4, atol=1e-5)
+    assert "PC1" in widget.ax.get_xlabel() and "%" in widget.ax.get_xlabel()
+    assert widget.mark_pixel((0, 3, 4)) == 2
+    assert widget.mark_pixel((0, 300, 4)) == 0  # outside: nothing marked, no error
+
+
+def test_model_that_does_not_fit_is_explained(dock, qtbot, tmp_path):
+    from napari_cinn.core import build_model, save_model
+
+    viewer, widget = dock
+    viewer.add_image(np.ones((16, 5, 5), np.float32), name="pat",
+                     metadata={"wavelengths": np.linspace(700, 850, 16), "domain": "sim"})
+    viewer.add_image(two_tissue_cube(3), name="nodomain", metadata={"wavelengths": WL})
+    widget.set_checked(["sim", "real", "pat", "nodomain"])
+    path = tmp_path / "m.safetensors"
+    save_model(build_model("hsi", wavelengths=WL, n_blocks=2, hidden=16), path)
+    assert widget.load_model(str(path))
+    widget.n_pixels.setValue(20)
+    res = run(qtbot, widget)
+    assert [c.name for c in res.clouds] == ["sim", "real"]
+    text = widget.status.text()
+    assert "'pat' left out: model expects 8 bands" in text
+    assert "'nodomain' left out" in text and "no domain" in text
+    # the fallback condition brings the layer without a domain in
+    widget.fallback.setCurrentText("real")
+    res = run(qtbot, widget)
+    assert [c.name for c in res.clouds] == ["sim", "real", "nodomain"]
+
+
+def test_bad_model_file_and_missing_model(dock, tmp_path):
+    _, widget = dock
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"not a model")
+    assert not widget.load_model(str(bad))
+    assert "Could not load bad.safetensors" in widget.status.text()
+    assert widget.compute() is None
+    assert "needs a model" in widget.status.text()
+
+
+def test_too_few_points_fall_back_to_scatter(dock, qtbot):
+    _, widget = dock
+    widget.space.setCurrentText(DATA)
+    widget.n_pixels.setValue(5)
+    res = run(qtbot, widget)
+    assert all(c.kde is None for c in res.clouds)
+    assert "scatter" in widget.status.text()
