@@ -87,13 +87,13 @@ def test_fast_coupling_block_matches_freia_exactly(conditional):
     """Our AllInOneBlock is an optimisation of FrEIA's: same weights, same outputs, same log-det."""
     import FrEIA.modules as Fm
 
-    from napari_cinn.core.models import AllInOneBlock, _mlp_subnet
+    from napari_cinn.core.blocks import AllInOneBlock, mlp_subnet
 
     cond = [(5,)] if conditional else []
     np.random.seed(0)  # noqa: NPY002 (FrEIA draws its permutation from the global RNG)
-    ref = Fm.AllInOneBlock([(100,)], cond, subnet_constructor=_mlp_subnet(32), affine_clamping=1.0,
+    ref = Fm.AllInOneBlock([(100,)], cond, subnet_constructor=mlp_subnet(32), affine_clamping=1.0,
                            global_affine_init=0.7)
-    fast = AllInOneBlock([(100,)], cond, subnet_constructor=_mlp_subnet(32), affine_clamping=1.0,
+    fast = AllInOneBlock([(100,)], cond, subnet_constructor=mlp_subnet(32), affine_clamping=1.0,
                          global_affine_init=0.7)
     fast.load_state_dict(ref.state_dict())
     with torch.no_grad():
@@ -117,11 +117,11 @@ def test_fast_coupling_block_trains_like_freia():
     """Gradients through our block equal FrEIA's, so training is unchanged by the optimisation."""
     import FrEIA.modules as Fm
 
-    from napari_cinn.core.models import AllInOneBlock, _mlp_subnet
+    from napari_cinn.core.blocks import AllInOneBlock, mlp_subnet
 
     np.random.seed(1)  # noqa: NPY002
-    ref = Fm.AllInOneBlock([(100,)], [(5,)], subnet_constructor=_mlp_subnet(32))
-    fast = AllInOneBlock([(100,)], [(5,)], subnet_constructor=_mlp_subnet(32))
+    ref = Fm.AllInOneBlock([(100,)], [(5,)], subnet_constructor=mlp_subnet(32))
+    fast = AllInOneBlock([(100,)], [(5,)], subnet_constructor=mlp_subnet(32))
     with torch.no_grad():
         for p in ref.parameters():
             if p.requires_grad:

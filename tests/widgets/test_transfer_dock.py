@@ -134,15 +134,22 @@ def test_cancel_mid_run_while_the_viewer_stays_responsive(dock, qtbot, hsi_model
     widget.chunk = 16  # 256 chunks
     n_layers = len(viewer.layers)
     seen = []
-    widget._relay.progressed.connect(lambda s, d, t: seen.append(d))
+
+    def on_progress(stage, done, total):
+        # progress arrives through the Qt event loop while the worker runs: the GUI is not blocked
+        seen.append((done, total, widget.running, widget.progress_bar.value()))
+        if len(seen) == 3:
+            viewer.dims.set_point(0, 10)  # the user keeps browsing wavelengths meanwhile
+            widget.cancel()
+
+    widget._relay.progressed.connect(on_progress)
     widget.run()
-    # progress arrives through the Qt event loop while the worker runs: the GUI is not blocked
-    qtbot.waitUntil(lambda: len(seen) >= 3, timeout=60000)
-    assert widget.running and 0 < widget.progress_bar.value() < 100
-    viewer.dims.set_point(0, 10)  # the user keeps browsing wavelengths meanwhile
-    widget.cancel()
     qtbot.waitUntil(lambda: not widget.running, timeout=60000)
+    done, total, running, value = seen[2]
+    assert running and 0 < value < 100 and done < total
+    assert len(seen) < 10, "cancel must stop the worker within a chunk or so"
     assert len(viewer.layers) == n_layers
+    assert "Cancelled" in widget.status_label.text()
 
 
 def test_mismatched_model_and_layer_shows_the_reason(dock, qtbot, pat_model_file, hsi_model_file):

@@ -87,7 +87,8 @@ def read_labelled(path: Path) -> LabelledImage:
     except EvaluationError:
         raise
     except (OSError, ValueError, KeyError) as err:
-        raise EvaluationError(f"{path}: unreadable ({err})") from err
+        msg = str(err)
+        raise EvaluationError(msg if str(path) in msg else f"{path}: unreadable ({msg})") from err
     data = np.asarray(data, dtype=np.float32)
     if data.ndim != 3:
         raise EvaluationError(f"{path}: expected a (bands, y, x) cube, got shape {data.shape}")

@@ -57,13 +57,18 @@ def pca_kde(arrays: dict, path: Path, method: str, class_id: int | None = None,
     right = fig.add_subplot(grid[1, 1], sharey=ax)
     names = _labels(method)
     for key, p in proj.items():
-        if len(p) < 5 or np.allclose(p.std(0), 0):
+        if len(p) < 5 or np.any(p.std(0) < 1e-9 * (np.abs(p).max() + 1e-30)):
+            continue
+        try:
+            gaussian_kde(p.T)
+        except np.linalg.LinAlgError:  # degenerate (e.g. collinear) cloud: no density to draw
             continue
         style = "--" if key == "transfer" and method == "none" else "-"
         kde = gaussian_kde(p.T)
         z = kde(np.vstack([xx.ravel(), yy.ravel()])).reshape(xx.shape)
-        ax.contour(xx, yy, z, levels=np.quantile(z[z > z.max() * 0.02], [0.3, 0.6, 0.9]),
-                   colors=COLOURS[key], linestyles=style)
+        if np.isfinite(z).all() and z.max() > 0:
+            ax.contour(xx, yy, z, levels=z.max() * np.array([0.1, 0.4, 0.7]),
+                       colors=COLOURS[key], linestyles=style)
         top.plot(gx, gaussian_kde(p[:, 0])(gx), color=COLOURS[key], ls=style, label=names[key])
         right.plot(gaussian_kde(p[:, 1])(gy), gy, color=COLOURS[key], ls=style)
     ax.set_xlabel(f"PC 1 of real ({explained[0]:.0%} of variance)")
