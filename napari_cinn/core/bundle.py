@@ -8,15 +8,14 @@ evaluation figures; :func:`load_model` validates all of it and names the problem
 from __future__ import annotations
 
 import json
-import os
 import struct
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .files import atomic_targets
 from .spectra import describe_grid
 
 FORMAT_VERSION = 1
@@ -58,14 +57,8 @@ def save_model(model, path, *, overwrite: bool = False, metrics: dict | None = N
     text = json.dumps(meta, default=_jsonable)
     tensors = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        save_file(tensors, tmp, metadata={META_KEY: text})
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_targets(path, overwrite=overwrite, error=ModelFileError) as (tmp,):
+        save_file(tensors, str(tmp), metadata={META_KEY: text})
     return path
 
 

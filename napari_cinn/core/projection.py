@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import csv
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 
+from napari_cinn.core.files import atomic_targets
 from napari_cinn.core.spectra import normalize_spectra, valid_spectra
 
 #: below this many points (or with a degenerate spread) a KDE is not attempted: scatter only.
@@ -339,20 +339,15 @@ def write_spectra_csv(path: str | os.PathLike, series: list[Series], *, overwrit
         raise FileExistsError(f"{path} exists; choose another name")
     if not series:
         raise ValueError("nothing to export: no spectra are plotted")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
-            w = csv.writer(fh)
-            w.writerow(["series", "x", "x_unit", "value", "std"])
-            for s in series:
-                std = s.std if s.std is not None else [None] * len(s.x)
-                for xv, yv, sv in zip(s.x, s.y, std, strict=True):
-                    w.writerow([s.name, repr(float(xv)), s.x_unit, repr(float(yv)),
-                                "" if sv is None else repr(float(sv))])
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_targets(path, overwrite=overwrite) as (tmp,), \
+            open(tmp, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["series", "x", "x_unit", "value", "std"])
+        for s in series:
+            std = s.std if s.std is not None else [None] * len(s.x)
+            for xv, yv, sv in zip(s.x, s.y, std, strict=True):
+                w.writerow([s.name, repr(float(xv)), s.x_unit, repr(float(yv)),
+                            "" if sv is None else repr(float(sv))])
     return path
 
 

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ..core.files import atomic_targets as _atomic_targets
 from ._image import SpectralFileError
 
 DOMAIN_WORDS = ("sim", "real")
@@ -33,29 +32,9 @@ def refuse_existing(targets, overwrite: bool) -> None:
 
 @contextlib.contextmanager
 def atomic_targets(*targets: Path, overwrite: bool = False) -> Iterator[list[Path]]:
-    """Yield temporary paths beside ``targets``; rename them onto the targets only on success.
-
-    Refuses (``SpectralFileError``) if a target exists and ``overwrite`` is false. Nothing is left
-    behind when the body raises: temporary files are removed and the targets stay untouched.
-    """
-    targets = tuple(Path(t) for t in targets)
-    refuse_existing(targets, overwrite)
-    for t in targets:
-        if not t.parent.is_dir():
-            raise SpectralFileError(f"cannot write {t}: folder {t.parent} does not exist")
-    temps: list[Path] = []
-    try:
-        for t in targets:
-            fd, name = tempfile.mkstemp(prefix=f".{t.name}.", suffix=".part", dir=t.parent)
-            os.close(fd)
-            temps.append(Path(name))
+    """:func:`napari_cinn.core.files.atomic_targets` raising :class:`SpectralFileError`."""
+    with _atomic_targets(*targets, overwrite=overwrite, error=SpectralFileError) as temps:
         yield temps
-        for tmp, t in zip(temps, targets, strict=True):
-            os.replace(tmp, t)
-    finally:
-        for tmp in temps:
-            with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
 
 
 def sidecar(path: Path, suffix: str) -> Path:

@@ -145,23 +145,15 @@ def unit_losses(net: UNITNet, xs: Tensor, xr: Tensor, w: dict[str, float], discs
 # ------------------------------------------------------------------ files
 def save_unit(net: UNITNet, path: str | Path, *, overwrite: bool = False, **provenance: Any) -> Path:
     """Write a UNIT file (safetensors, JSON metadata); atomic, never overwrites without ``overwrite``."""
-    import tempfile
-
     from safetensors.torch import save_file
 
+    from napari_cinn.core.files import atomic_targets
+
     path = Path(path)
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} exists; pass --force to replace it")
     meta = {"format": FORMAT, "method": "unit", **net.config(), "provenance": provenance}
     tensors = {k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()}
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        save_file(tensors, tmp, metadata={"napari_cinn_unit": json.dumps(meta, default=str)})
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_targets(path, overwrite=overwrite) as (tmp,):
+        save_file(tensors, str(tmp), metadata={"napari_cinn_unit": json.dumps(meta, default=str)})
     return path
 
 
