@@ -47,6 +47,8 @@ class DiscConfig:
 
     hidden: int = 256  # HSI: width of the hidden layers; PAT: channels of the first conv
     layers: int = 2  # HSI: hidden layers; PAT: stride-2 conv layers
+    spectral_norm: bool = False  # spectral normalisation of every layer (Miyato et al. 2018)
+    instance_noise: float = 0.0  # std of Gaussian noise on both inputs of a discriminator (flow units)
 
 
 @dataclass
@@ -63,6 +65,11 @@ class LossConfig:
     # matching; it picks, among the maps that match the domains, the one that moves samples
     # least (as optimal transport does) and keeps the tissue identity of a spectrum.
     transport_weight: float = 0.0
+    # what a transfer is compared with: "moment-matching" (the sample itself, each side in its own
+    # domain's standardised coordinates: 0 at per-band moment matching) or "ot-linear" (the closed-form
+    # Gaussian optimal-transport map between the domains' unit-norm training spectra, HSI only,
+    # fitted once before training: the cINN learns a correction of the linear OT map)
+    transport_anchor: str = "moment-matching"
     class_noise: float = 0.5  # max label noise on the organ one-hot when the model has n_classes
     max_bad_steps: int = 25  # consecutive non-finite steps tolerated before the run stops
 
@@ -154,6 +161,7 @@ class Config:
             "optim.scheduler": (self.optim.scheduler, ("cosine", "plateau", "none")),
             "ot.kind": (self.ot.kind, ("linear", "sinkhorn", "emd")),
             "ot.norm": (self.ot.norm, ("l1", "l2", "none")),
+            "loss.transport_anchor": (self.loss.transport_anchor, ("moment-matching", "ot-linear")),
         }
         for key, (value, allowed) in choices.items():
             if value not in allowed:
@@ -165,6 +173,8 @@ class Config:
                 raise ConfigError(f"data.{key} must be >= 1, got {getattr(self.data, key)}")
         if self.optim.lr <= 0 or self.optim.disc_lr <= 0:
             raise ConfigError("optim.lr and optim.disc_lr must be > 0")
+        if self.loss.transport_anchor == "ot-linear" and self.modality != "hsi":
+            raise ConfigError("loss.transport_anchor 'ot-linear' maps spectra: use it with modality 'hsi'")
         if self.method == "ot" and self.modality != "hsi":
             raise ConfigError("method 'ot' maps spectra: use it with modality 'hsi'")
         return self

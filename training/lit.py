@@ -194,6 +194,31 @@ class _Base(L.LightningModule):
                                      "git_commit": getattr(self, "git_commit", None)}
 
 
+def unit_spectra(x: np.ndarray) -> np.ndarray:
+    """Valid spectra ``(n, bands)`` (HSI) scaled to unit L2 norm, float64."""
+    x = np.asarray(x, np.float64)
+    r = np.linalg.norm(x, axis=1)
+    ok = np.isfinite(x).all(1) & (r > 0)
+    return x[ok] / r[ok, None]
+
+
+def gaussian_ot_map(src: np.ndarray, dst: np.ndarray, reg: float = 1e-6) -> tuple[np.ndarray, np.ndarray]:
+    """Closed-form optimal-transport (Monge) map between Gaussian fits of ``src`` and ``dst``
+    ``(n, bands)``: ``y = x @ A.T + b`` with ``A = Cs^-1/2 (Cs^1/2 Cd Cs^1/2)^1/2 Cs^-1/2`` (as
+    ``ot.da.LinearTransport``); returns float32 ``A (bands, bands)``, ``b (bands,)``."""
+
+    def sqrtm(c: np.ndarray, power: float) -> np.ndarray:
+        w, v = np.linalg.eigh(0.5 * (c + c.T))
+        return (v * np.clip(w, 1e-12, None) ** power) @ v.T
+
+    eye = reg * np.eye(src.shape[1])
+    ms, md = src.mean(0), dst.mean(0)
+    cs, cd = np.cov(src, rowvar=False) + eye, np.cov(dst, rowvar=False) + eye
+    cs_h, cs_ih = sqrtm(cs, 0.5), sqrtm(cs, -0.5)
+    A = cs_ih @ sqrtm(cs_h @ cd @ cs_h, 0.5) @ cs_ih
+    return A.astype(np.float32), (md - ms @ A.T).astype(np.float32)
+
+
 class CINNModule(_Base):
     """The cINN trainer (see the module docstring).
 
@@ -215,9 +240,14 @@ class CINNModule(_Base):
         self.discs = nn.ModuleDict()
         if cfg.loss.adv_weight > 0:
             for d in DOMAINS:
-                self.discs[d] = make_discriminator(cfg.modality, bands, cfg.disc.hidden, cfg.disc.layers)
+                self.discs[d] = make_discriminator(cfg.modality, bands, cfg.disc.hidden, cfg.disc.layers,
+                                                   cfg.disc.spectral_norm)
         # per-domain per-band noise scale for augmentation, in units relative to each pixel's norm
         self.register_buffer("noise_scale", torch.zeros(len(DOMAINS), bands))
+        # linear OT maps of unit-norm spectra *into* each domain (u -> u @ ot_A[d].T + ot_b[d]),
+        # the anchor of the transport term when loss.transport_anchor == "ot-linear"
+        self.register_buffer("ot_A", torch.eye(bands).repeat(len(DOMAINS), 1, 1))
+        self.register_buffer("ot_b", torch.zeros(len(DOMAINS), bands))
         self.n_classes = int(getattr(self.model, "n_classes", 0))
 
     # ---------------------------------------------------------------- set-up from data
@@ -230,6 +260,12 @@ class CINNModule(_Base):
             if self.model.hyper.get("norm", "none") != "none":
                 spectra = spectra / np.linalg.norm(spectra, axis=1, keepdims=True).clip(1e-12)
             self.noise_scale[i] = torch.as_tensor(spectra.std(0))
+        if self.cfg.loss.transport_anchor == "ot-linear":
+            units = {d: unit_spectra(arrays[d]) for d in DOMAINS}
+            for i, d in enumerate(DOMAINS):
+                src = DOMAINS[1 - i]
+                A, b = gaussian_ot_map(units[src], units[d])
+                self.ot_A[i], self.ot_b[i] = torch.as_tensor(A), torch.as_tensor(b)
 
     def generator_parameters(self):
         return self.model.parameters()
@@ -265,6 +301,20 @@ class CINNModule(_Base):
         onehot = onehot + noise
         return onehot / onehot.sum(1, keepdim=True)
 
+    def _anchor(self, x: Tensor, src: str, tgt: str) -> Tensor:
+        """Where the transport term wants ``x`` of ``src`` to land, in ``tgt``'s flow coordinates."""
+        if self.cfg.loss.transport_anchor == "moment-matching":
+            return self._disc_in(x, src)
+        i = DOMAINS.index(tgt)
+        r = x.norm(dim=1, keepdim=True).clamp_min(1e-12)
+        moved = (x / r) @ self.ot_A[i].T + self.ot_b[i]
+        return self._disc_in(moved * r, tgt)
+
+    def _judge(self, d: str, v: Tensor) -> Tensor | list[Tensor]:
+        """Discriminator ``d`` on flow-coordinate samples, with instance noise if configured."""
+        sigma = self.cfg.disc.instance_noise
+        return self.discs[d](v + sigma * torch.randn_like(v) if sigma > 0 else v)
+
     def _disc_in(self, x: Tensor, d: str) -> Tensor:
         return self.model.preprocess(x, self._idx(d, x))
 
@@ -299,11 +349,12 @@ class CINNModule(_Base):
                     tgt = other[src]  # transfer src -> tgt, judged by the discriminator of tgt
                     fakes[tgt] = self._disc_in(self.model.decode(z[src], tgt, cls[src]), tgt)
             if w_tr > 0:
-                move = 0.5 * sum(((fakes[other[d]] - self._disc_in(x[d], d)) ** 2).mean() for d in DOMAINS)
+                move = 0.5 * sum(((fakes[other[d]] - self._anchor(x[d], d, other[d])) ** 2).mean()
+                                 for d in DOMAINS)
                 loss = loss + w_tr * move
                 self.log("train/transport", move, on_step=True)
             if adversarial and w_adv > 0:
-                g = 0.5 * sum(lsgan_generator(self.discs[d](fakes[d])) for d in DOMAINS)
+                g = 0.5 * sum(lsgan_generator(self._judge(d, fakes[d])) for d in DOMAINS)
                 loss = loss + w_adv * g
                 self.log("train/g_loss", g, on_step=True)
         ok = self._step(opt_g, loss, list(self.model.parameters()), self.cfg.optim.grad_clip, "flow")
@@ -313,7 +364,7 @@ class CINNModule(_Base):
             opt_d = opts[1]
             self.toggle_optimizer(opt_d)
             d_loss = 0.5 * sum(
-                lsgan_discriminator(self.discs[d](self._disc_in(x[d], d)), self.discs[d](fakes[d].detach()))
+                lsgan_discriminator(self._judge(d, self._disc_in(x[d], d)), self._judge(d, fakes[d].detach()))
                 for d in DOMAINS)
             ok = self._step(opt_d, d_loss, list(self.discs.parameters()), self.cfg.optim.disc_grad_clip, "disc")
             self.untoggle_optimizer(opt_d)
@@ -376,7 +427,8 @@ class UNITModule(_Base):
         bands = len(wavelengths)
         self.net = UNITNet(cfg.modality, bands, cfg.unit.latent, cfg.unit.hidden)
         self.discs = nn.ModuleDict({d: make_discriminator(cfg.modality, bands, cfg.disc.hidden,
-                                                          cfg.disc.layers) for d in DOMAINS})
+                                                          cfg.disc.layers, cfg.disc.spectral_norm)
+                                     for d in DOMAINS})
 
     def fit_statistics(self, arrays: dict[str, np.ndarray]) -> None:
         for d in DOMAINS:

@@ -52,10 +52,19 @@ class PatchDiscriminator(nn.Module):
         return outs
 
 
-def make_discriminator(modality: str, bands: int, hidden: int, layers: int) -> nn.Module:
-    if modality == "hsi":
-        return SpectrumDiscriminator(bands, hidden, layers)
-    return PatchDiscriminator(bands, hidden, layers)
+def make_discriminator(modality: str, bands: int, hidden: int, layers: int,
+                       spectral_norm: bool = False) -> nn.Module:
+    """Dense (HSI) or PatchGAN (PAT) discriminator; ``spectral_norm`` wraps every layer."""
+    net = SpectrumDiscriminator(bands, hidden, layers) if modality == "hsi" else \
+        PatchDiscriminator(bands, hidden, layers)
+    if spectral_norm:
+        from torch.nn.utils.parametrizations import spectral_norm as sn
+
+        for parent in list(net.modules()):
+            for name, child in list(parent.named_children()):
+                if isinstance(child, nn.Linear | nn.Conv2d):
+                    setattr(parent, name, sn(child))
+    return net
 
 
 def _as_list(logits: Tensor | list[Tensor]) -> list[Tensor]:
