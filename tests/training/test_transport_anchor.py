@@ -5,10 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from cinn_train_helpers import tiny_config, write_config, write_hsi_folders
 
 from training.cli import main
-
-from .cinn_train_helpers import tiny_config, write_config, write_hsi_folders
 
 
 def test_gaussian_ot_map_matches_pot():
