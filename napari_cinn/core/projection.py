@@ -503,7 +503,27 @@ def project_clouds(
         if kde is None:
             notes.append(f"'{item.name}': too few or degenerate points for a density, shown as scatter")
         clouds.append(Cloud(item.name, idx, pts, kde, item.domain))
+    notes.extend(coinciding_clouds(clouds))
     return ProjectionResult(clouds, pca, space, reference, extent, notes)
+
+
+def coinciding_clouds(clouds: list[Cloud], rtol: float = 1e-4) -> list[str]:
+    """Notes for clouds drawn exactly on top of an earlier one (same pixels, same points).
+
+    In latent space a transferred layer encoded under its target domain has the codes of its
+    source under the source domain (the transfer keeps ``z``), so one cloud hides the other.
+    """
+    notes = []
+    for k, b in enumerate(clouds):
+        for a in clouds[:k]:
+            same_pixels = len(a.index) == len(b.index) and all(
+                np.array_equal(i, j) for i, j in zip(a.index, b.index, strict=True))
+            if same_pixels and a.points.shape == b.points.shape and np.allclose(
+                    a.points, b.points, rtol=rtol, atol=rtol * (float(np.abs(a.points).max()) + 1e-12)):
+                notes.append(f"'{b.name}' lies exactly on '{a.name}' (same codes; a transfer keeps "
+                             "the latent code).")
+                break
+    return notes
 
 
 def run_projection(*args, **kwargs) -> ProjectionResult:

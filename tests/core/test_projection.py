@@ -189,6 +189,8 @@ def test_project_clouds_leaves_out_what_does_not_fit():
 
 
 def test_project_clouds_in_latent_space_with_a_tiny_model():
+    import torch
+
     from napari_cinn.core import build_model
 
     wl, sim, real = _two_domain_cubes()
@@ -209,6 +211,15 @@ def test_project_clouds_in_latent_space_with_a_tiny_model():
     z = P.features(P.gather_spectra(real, ref.index), "latent", model=model, domain="real", wavelengths=wl)
     np.testing.assert_allclose(res.pca.mean, z.mean(axis=0), rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(ref.points, res.pca.transform(z), rtol=1e-3, atol=1e-4)
+    assert not any("lies exactly on" in n for n in res.notes)
+    # a transferred image encoded under its target domain has its source's codes: said, not hidden
+    moved = model.transfer(torch.from_numpy(sim.reshape(sim.shape[0], -1).T.copy()), "sim", "real")
+    moved = moved.detach().numpy().T.reshape(sim.shape).astype(np.float32)
+    both = [P.CloudInput("sim", sim, wl, "sim"), P.CloudInput("sim→real", moved, wl, "real"),
+            P.CloudInput("real", real, wl, "real")]
+    res = P.run_projection(both, "real", n=30, space="latent", model=model)
+    assert [n for n in res.notes if "lies exactly on" in n] == [
+        "'sim→real' lies exactly on 'sim' (same codes; a transfer keeps the latent code)."]
 
 
 def test_compare_to_reference_uses_the_shared_metrics():
