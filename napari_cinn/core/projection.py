@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import csv
 import os
-from contextlib import contextmanager
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -475,22 +475,6 @@ def features(
     return encode_image(model, image, domain, wavelengths=wavelengths, device=device)[:, :, 0].T
 
 
-@contextmanager
-def torch_threads(n: int | None):
-    """Run the block with ``n`` torch CPU threads, then restore the previous count (None: no-op)."""
-    if n is None:
-        yield
-        return
-    import torch
-
-    old = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(old)
-
-
 def latent_problem(model, item: CloudInput) -> str | None:
     """Why ``item`` cannot be encoded with ``model`` (bands, wavelengths, domain), or None."""
     from napari_cinn.core.transfer import fit_problem
@@ -562,7 +546,13 @@ def project_clouds(
     done = 0
     feats: dict[str, np.ndarray] = {}
     yield (0, total)
-    with torch_threads(threads if space == "latent" else None):
+    if space == "latent":
+        from napari_cinn.core.transfer import torch_threads
+
+        limit = torch_threads(threads)
+    else:
+        limit = nullcontext()
+    with limit:
         for item, idx in picks:
             spectra = gather_spectra(item.cube, idx)
             parts = []
