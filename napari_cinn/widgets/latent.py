@@ -10,7 +10,6 @@ plot paints the selected pixels into a Labels layer ("latent selection") in the 
 
 from __future__ import annotations
 
-import weakref
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +43,7 @@ from napari_cinn.core.projection import (
     spectrum_at,
 )
 from napari_cinn.widgets._layers import (
+    click_callback,
     disconnect_on_destroy,
     layer_domain,
     layer_wavelengths,
@@ -153,11 +153,7 @@ class LatentWidget(QWidget):
         connections = [(e, self._refresh_layers) for e in (ev.inserted, ev.removed, ev.reordered)]
         for emitter, callback in connections:
             emitter.connect(callback)
-        ref = weakref.ref(self)
-
-        def on_drag(viewer, event):
-            return _click_dispatch(ref, event)
-
+        on_drag = click_callback(self, "mark_pixel")
         self._callback = on_drag
         self.viewer.mouse_drag_callbacks.append(on_drag)
         disconnect_on_destroy(self, self.viewer, connections, [on_drag])
@@ -432,15 +428,3 @@ class LatentWidget(QWidget):
         self.select_polygon(verts)
 
 
-def _click_dispatch(ref, event):
-    if getattr(event, "button", 1) != 1:
-        return
-    press = tuple(event.position)
-    moved = False
-    yield
-    while event.type == "mouse_move":
-        moved = True
-        yield
-    w = ref()
-    if w is not None and not moved:
-        w.mark_pixel(press)

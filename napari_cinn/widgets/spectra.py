@@ -38,6 +38,7 @@ from qtpy.QtWidgets import (
 
 from napari_cinn.core.projection import Series, roi_stats, spectrum_at, write_spectra_csv
 from napari_cinn.widgets._layers import (
+    click_callback,
     disconnect_on_destroy,
     layer_wavelengths,
     pixel_index,
@@ -149,8 +150,7 @@ class SpectraWidget(QWidget):
         # viewer hooks (removed again when this widget is destroyed)
         ref = weakref.ref(self)
 
-        def on_drag(viewer, event):
-            return _drag_dispatch(ref, event)
+        on_drag = click_callback(self, "show_at")
 
         def on_move(viewer, event):
             w = ref()
@@ -479,21 +479,6 @@ class SpectraWidget(QWidget):
                 self.status.setText(f"Exported {len(self.series())} spectra to {path}")
             except OSError as err:
                 self.status.setText(f"Could not write {path}: {err}")
-
-
-def _drag_dispatch(ref, event):
-    """Viewer drag callback: a press and release without moving is a click."""
-    if getattr(event, "button", 1) != 1:
-        return
-    press = tuple(event.position)
-    moved = False
-    yield
-    while event.type == "mouse_move":
-        moved = True
-        yield
-    w = ref()
-    if w is not None and not moved:
-        w.show_at(press)
 
 
 __all__ = ["MARKER_NAME", "SpectraWidget"]
