@@ -7,6 +7,7 @@ the spectral one; ``metadata["wavelengths"]`` gives nm (missing or mismatching: 
 from __future__ import annotations
 
 import contextlib
+import weakref
 
 import numpy as np
 from napari.layers import Image, Labels, Layer, Shapes
@@ -109,3 +110,28 @@ def disconnect_on_destroy(widget, viewer, connections, drag_callbacks=(), move_c
                     lst.remove(cb)
 
     widget.destroyed.connect(cleanup)
+
+
+def click_callback(widget, method: str):
+    """A viewer ``mouse_drag_callbacks`` entry calling ``widget.<method>(world_position)`` on a click.
+
+    A press and release without moving is a click; drags (panning) are left alone. The widget is
+    held weakly, so the callback never keeps a closed dock alive.
+    """
+    ref = weakref.ref(widget)
+
+    def on_drag(viewer, event):
+        if getattr(event, "button", 1) != 1:
+            return
+        press = tuple(event.position)
+        moved = False
+        yield
+        while event.type == "mouse_move":
+            moved = True
+            yield
+        w = ref()
+        if w is not None and not moved:
+            getattr(w, method)(press)
+
+    return on_drag
+

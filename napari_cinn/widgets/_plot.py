@@ -40,6 +40,29 @@ def style_legend(legend) -> None:
     legend.get_frame().set_edgecolor(FOREGROUND)
     for text in legend.get_texts():
         text.set_color(FOREGROUND)
+    title = legend.get_title()
+    if title is not None:
+        title.set_color(FOREGROUND)
+
+
+def header_legend(figure, handles, *, left: float, ncol: int = 2, fontsize: float = 7,
+                  title: str | None = None):
+    """A figure legend in a strip above the axes (it never covers the data).
+
+    ``left`` is the axes' left edge (figure fraction) so the legend lines up with them. Returns
+    ``(legend, height_px)``: reserve ``height_px`` at the top with :meth:`PlotCanvas.set_header`.
+    """
+    rows = -(-len(handles) // ncol) if handles else 0
+    if not rows and title is None:
+        return None, 0.0
+    legend = figure.legend(handles=handles, loc="upper left", bbox_to_anchor=(left, 1.0), ncol=ncol,
+                           fontsize=fontsize, frameon=False, title=title, title_fontsize=fontsize,
+                           alignment="left", borderaxespad=0.2, handlelength=1.8,
+                           columnspacing=1.2, labelspacing=0.35, borderpad=0.2)
+    style_legend(legend)
+    font_px = fontsize * figure.dpi / 72
+    height = font_px * (1.35 * (rows + (title is not None)) + 1.0)
+    return legend, height
 
 
 class _Canvas(FigureCanvasQTAgg):
@@ -70,6 +93,8 @@ class PlotCanvas(QWidget):
         """``layout``: matplotlib layout engine (None: fixed margins, fastest redraw; "constrained"
         re-solves the layout on every draw, which costs about half of a redraw)."""
         super().__init__(parent)
+        # wants vertical space: napari then adds no stretch under the dock and the plot fills it
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.figure = Figure(figsize=figsize, facecolor=BACKGROUND, layout=layout)
         self.canvas = _Canvas(self.figure)
         self.canvas.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -82,7 +107,9 @@ class PlotCanvas(QWidget):
         box.addWidget(self.canvas)
         self._animated: list = []
         self._background = None
+        self._header = (0.0, 0.95)
         self.canvas.mpl_connect("draw_event", self._on_draw)
+        self.canvas.mpl_connect("resize_event", lambda _: self._apply_header())
         self._savefig = self.figure.savefig
         self.figure.savefig = self._savefig_with_animated  # toolbar "save" uses figure.savefig
 
@@ -94,6 +121,22 @@ class PlotCanvas(QWidget):
     def draw_idle(self) -> None:
         self._background = None
         self.canvas.draw_idle()
+
+    # -- layout
+    def set_header(self, height_px: float, top: float = 0.95) -> None:
+        """Keep ``height_px`` pixels free above the axes (for a :func:`header_legend`), also after
+        the dock is resized; ``top`` is the axes' top (figure fraction) when there is no header."""
+        self._header = (float(height_px), float(top))
+        self._apply_header()
+
+    def _apply_header(self) -> None:
+        height_px, top = self._header
+        fig_px = self.figure.get_size_inches()[1] * self.figure.dpi
+        if height_px > 0 and fig_px > 0:
+            top = min(top, max(0.5, 1.0 - height_px / fig_px))
+        if abs(self.figure.subplotpars.top - top) > 1e-4:
+            self.figure.subplots_adjust(top=top)
+            self._background = None
 
     # -- blitting
     def add_animated(self, artist) -> None:

@@ -168,6 +168,7 @@ def run_transfer(
     import time
 
     from napari_cinn.core import encode_image, likelihood_image, resolve_device, transfer_image
+    from napari_cinn.core.transfer import gui_threads, torch_threads
 
     t0 = time.perf_counter()
     model = load_cached(req.model_path)
@@ -181,15 +182,16 @@ def run_transfer(
 
     common = dict(wavelengths=req.wavelengths, resample=req.resample, chunk=req.chunk,
                   device=device, cancel=cancel)
-    out = transfer_image(model, data, req.src, req.tgt, progress=stage("transfer"), **common)
-    lat = ll = None
-    if req.latent:
-        lat = encode_image(model, data, req.src, progress=stage("latent code"), **common)
-    if req.likelihood:
-        # realism: how typical the transferred pixels are of the target domain (nats per dim)
-        common["wavelengths"] = np.asarray(model.wavelengths)
-        common["resample"] = False
-        ll = likelihood_image(model, out, req.tgt, progress=stage("log-likelihood"), **common)
+    with torch_threads(gui_threads() if device.type == "cpu" else None):  # leave the GUI a core
+        out = transfer_image(model, data, req.src, req.tgt, progress=stage("transfer"), **common)
+        lat = ll = None
+        if req.latent:
+            lat = encode_image(model, data, req.src, progress=stage("latent code"), **common)
+        if req.likelihood:
+            # realism: how typical the transferred pixels are of the target domain (nats per dim)
+            common["wavelengths"] = np.asarray(model.wavelengths)
+            common["resample"] = False
+            ll = likelihood_image(model, out, req.tgt, progress=stage("log-likelihood"), **common)
     return TransferResult(req, out, np.asarray(model.wavelengths, dtype=np.float64), lat, ll,
                           time.perf_counter() - t0, str(device))
 

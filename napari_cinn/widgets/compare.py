@@ -102,6 +102,7 @@ class CompareWidget(QWidget):
         self.plot = PlotCanvas(self, figsize=(4.0, 2.8))
         self.ax = self.plot.figure.add_subplot(111)
         self.plot.figure.subplots_adjust(left=0.2, right=0.97, top=0.92, bottom=0.16)
+        self.plot.set_header(22)  # room for the title whatever the dock's height
         style_axes(self.ax)
         self.table = QTableWidget(0, 4)
         self.table.setHorizontalHeaderLabels(["layer", "mean |Δ|", "MMD²", "C2ST AUC"])
@@ -177,9 +178,12 @@ class CompareWidget(QWidget):
             self._saved_view = {
                 "visible": {ly.name: ly.visible for ly in self.viewer.layers},
                 "grid": grid.enabled,
+                "shape": tuple(grid.shape),
+                "names_shown": {ly.name: ly.name_overlay.visible for ly in self.viewer.layers},
             }
             for ly in self.viewer.layers:
                 ly.visible = ly.name in names
+                ly.name_overlay.visible = ly.visible  # which cell is which
             chosen = [self.viewer.layers[n] for n in names]
             if self.link.isChecked() and all(isinstance(ly, Image) for ly in chosen):
                 lo = min(ly.contrast_limits[0] for ly in chosen)
@@ -188,6 +192,8 @@ class CompareWidget(QWidget):
                     ly.contrast_limits = (lo, hi)
                 link_layers(chosen, LINKED)
                 self._linked = chosen
+            # up to three layers in one row (napari's automatic square grid leaves a cell empty)
+            grid.shape = (1, len(names)) if len(names) <= 3 else (-1, -1)
             grid.enabled = True
             self.viewer.reset_view()
             self.status.setText(f"Side by side: {', '.join(names)} (shared camera and sliders).")
@@ -197,6 +203,9 @@ class CompareWidget(QWidget):
                 self._linked = []
             for ly in self.viewer.layers:
                 ly.visible = self._saved_view["visible"].get(ly.name, ly.visible)
+                ly.name_overlay.visible = self._saved_view["names_shown"].get(
+                    ly.name, ly.name_overlay.visible)
+            grid.shape = self._saved_view["shape"]
             grid.enabled = self._saved_view["grid"]
             self._saved_view = None
             self.viewer.reset_view()

@@ -10,7 +10,6 @@ plot paints the selected pixels into a Labels layer ("latent selection") in the 
 
 from __future__ import annotations
 
-import weakref
 from pathlib import Path
 
 import numpy as np
@@ -44,17 +43,19 @@ from napari_cinn.core.projection import (
     spectrum_at,
 )
 from napari_cinn.widgets._layers import (
+    click_callback,
     disconnect_on_destroy,
     layer_domain,
     layer_wavelengths,
     pixel_index,
     spectral_layers,
 )
-from napari_cinn.widgets._plot import FOREGROUND, PALETTE, PlotCanvas, style_axes, style_legend
+from napari_cinn.widgets._plot import FOREGROUND, PALETTE, PlotCanvas, header_legend, style_axes
 
 SELECTION_NAME = "latent selection"
 LATENT, DATA = "latent (model)", "data (L2-normalised spectra)"
 SKIP = "(leave out)"
+_LEFT, _TOP = 0.2, 0.95  # axes margins (figure fraction); the legend strip lowers the top
 
 
 @thread_worker
@@ -108,15 +109,20 @@ class LatentWidget(QWidget):
         self.ax = fig.add_subplot(gs[1, 0])
         self.ax_top = fig.add_subplot(gs[0, 0], sharex=self.ax)
         self.ax_right = fig.add_subplot(gs[1, 1], sharey=self.ax)
-        fig.subplots_adjust(left=0.2, right=0.97, top=0.95, bottom=0.14)
+        fig.subplots_adjust(left=_LEFT, right=0.97, top=_TOP, bottom=0.14)
+        self._legend = None
         for a in (self.ax, self.ax_top, self.ax_right):
             style_axes(a)
         self.ax_top.tick_params(labelbottom=False, labelleft=False)
         self.ax_right.tick_params(labelleft=False, labelbottom=False)
         self.lasso = LassoSelector(self.ax, self._on_lasso, useblit=True,
                                    props={"color": FOREGROUND, "lw": 1})
-        self._selected = self.ax.scatter([], [], s=10, facecolors="none", edgecolors="white", lw=0.6)
+        # the selection: small white dots (rings merge into a blob in a dense cloud) and the
+        # outline of the lasso that made it
+        self._selected = self.ax.scatter([], [], s=3, color="white", alpha=0.5, lw=0)
         self.plot.add_animated(self._selected)
+        (self._outline,) = self.ax.plot([], [], color="white", lw=1.0, ls="--")
+        self.plot.add_animated(self._outline)
 
         path_row = QHBoxLayout()
         path_row.addWidget(self.model_path, 1)
@@ -147,11 +153,7 @@ class LatentWidget(QWidget):
         connections = [(e, self._refresh_layers) for e in (ev.inserted, ev.removed, ev.reordered)]
         for emitter, callback in connections:
             emitter.connect(callback)
-        ref = weakref.ref(self)
-
-        def on_drag(viewer, event):
-            return _click_dispatch(ref, event)
-
+        on_drag = click_callback(self, "mark_pixel")
         self._callback = on_drag
         self.viewer.mouse_drag_callbacks.append(on_drag)
         disconnect_on_destroy(self, self.viewer, connections, [on_drag])
@@ -254,7 +256,7 @@ class LatentWidget(QWidget):
         "latent selection" Labels layer (1 = selected). Returns how many pixels were painted."""
         if self.result is None:
             return 0
-        verts = np.asarray(vertices, dtype=float)
+        verts = np.asarray(vertices, dtype=float).reshape(-1, 2)
         shapes = []
         hits = []
         for cloud in self.result.clouds:
@@ -274,6 +276,8 @@ class LatentWidget(QWidget):
             pts.append(cloud.points[inside])
         chosen = np.concatenate(pts) if pts else np.zeros((0, 2))
         self._selected.set_offsets(chosen)
+        closed = np.vstack([verts, verts[:1]])
+        self._outline.set_data(closed[:, 0], closed[:, 1])
         self.plot.blit()
         if SELECTION_NAME in self.viewer.layers and isinstance(self.viewer.layers[SELECTION_NAME], Labels) \
                 and self.viewer.layers[SELECTION_NAME].data.shape == canvas_shape:
@@ -380,12 +384,14 @@ class LatentWidget(QWidget):
         for m in self._marks:
             self.plot.remove_animated(m)
         self._marks = []
-        keep = {id(self._selected), *(id(a) for a in getattr(self.lasso, "artists", ()))}
+        keep = {id(self._selected), id(self._outline),
+                *(id(a) for a in getattr(self.lasso, "artists", ()))}
         for a in (self.ax, self.ax_top, self.ax_right):
             for artist in [*a.lines, *a.collections]:
                 if id(artist) not in keep:
                     artist.remove()
         self._selected.set_offsets(np.zeros((0, 2)))
+        self._outline.set_data([], [])
         handles = []
         for k, cloud in enumerate(res.clouds):
             color = self._color(k)
@@ -410,23 +416,15 @@ class LatentWidget(QWidget):
         self.ax_right.set_xlim(left=0)
         self.ax.set_xlabel(res.pca.axis_label(0))
         self.ax.set_ylabel(res.pca.axis_label(1))
-        self.ax_top.set_title(f"{res.space} space", fontsize=8, loc="left")
-        style_legend(self.ax.legend(handles=handles, fontsize=7, loc="best"))
+        if self._legend is not None:
+            self._legend.remove()
+        # legend in a strip above the marginal plot: it never covers contours or points
+        self._legend, height = header_legend(self.plot.figure, handles, left=_LEFT,
+                                             title=f"{res.space} space, PCA of the reference")
+        self.plot.set_header(height, top=_TOP)
         self.plot.draw_idle()
 
     def _on_lasso(self, verts) -> None:
         self.select_polygon(verts)
 
 
-def _click_dispatch(ref, event):
-    if getattr(event, "button", 1) != 1:
-        return
-    press = tuple(event.position)
-    moved = False
-    yield
-    while event.type == "mouse_move":
-        moved = True
-        yield
-    w = ref()
-    if w is not None and not moved:
-        w.mark_pixel(press)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from matplotlib.lines import Line2D
 from napari.layers import Labels, Points
 from qtpy.QtWidgets import (
     QCheckBox,
@@ -37,6 +38,7 @@ from qtpy.QtWidgets import (
 
 from napari_cinn.core.projection import Series, roi_stats, spectrum_at, write_spectra_csv
 from napari_cinn.widgets._layers import (
+    click_callback,
     disconnect_on_destroy,
     layer_wavelengths,
     pixel_index,
@@ -44,10 +46,13 @@ from napari_cinn.widgets._layers import (
     roi_mask,
     spectral_layers,
 )
-from napari_cinn.widgets._plot import PALETTE, PlotCanvas, style_axes, style_legend
+from napari_cinn.widgets._plot import FOREGROUND, PALETTE, PlotCanvas, header_legend, style_axes
 
 MARKER_NAME = "clicked pixel"
 NM, BAND = "wavelength (nm)", "band index"
+#: line style and legend text per kind of curve
+_KINDS = {"pixel": ("-", "clicked pixel"), "pin": ("--", "pinned"), "roi": (":", "ROI mean ± std")}
+_TOP = 0.96  # axes top (figure fraction) while no legend is shown
 
 
 @dataclass
@@ -86,7 +91,9 @@ class SpectraWidget(QWidget):
 
         self.plot = PlotCanvas(self)
         self.ax = self.plot.figure.add_subplot(111)
-        self.plot.figure.subplots_adjust(left=0.16, right=0.97, top=0.96, bottom=0.16)
+        self._axes_left = 0.16
+        self._legend = None
+        self.plot.figure.subplots_adjust(left=self._axes_left, right=0.97, top=_TOP, bottom=0.16)
         style_axes(self.ax)
         self.ax.set_xlabel(NM)
         self.ax.set_ylabel("value")
@@ -143,8 +150,7 @@ class SpectraWidget(QWidget):
         # viewer hooks (removed again when this widget is destroyed)
         ref = weakref.ref(self)
 
-        def on_drag(viewer, event):
-            return _drag_dispatch(ref, event)
+        on_drag = click_callback(self, "show_at")
 
         def on_move(viewer, event):
             w = ref()
@@ -161,6 +167,7 @@ class SpectraWidget(QWidget):
             emitter.connect(callback)
         disconnect_on_destroy(self, self.viewer, connections, [on_drag], [on_move])
         self._refresh_roi_choices()
+        self._update_lambda_line()
 
     # ------------------------------------------------------------------ public API (tests, other docks)
     def show_at(self, world_position) -> None:
@@ -326,7 +333,7 @@ class SpectraWidget(QWidget):
             y = self._view(c)
             line = self._lines.get(c.key)
             if line is None:
-                style = {"pixel": "-", "pin": "--", "roi": ":"}[c.kind]
+                style = _KINDS[c.kind][0]
                 (line,) = self.ax.plot(c.x, y, style, color=self._color(c.layer), lw=1.4, label=c.label)
                 self._lines[c.key] = line
                 if c.kind == "pixel":
@@ -344,20 +351,36 @@ class SpectraWidget(QWidget):
                     c.x, y - c.std, y + c.std, color=self._color(c.layer), alpha=0.25, lw=0
                 )
                 full = True
-        labels = tuple(c.label for c in curves)
-        if labels != self._legend_labels:
-            self._legend_labels = labels
-            leg = self.ax.get_legend()
-            if leg is not None:
-                leg.remove()
-            if labels:
-                style_legend(self.ax.legend(fontsize=7, loc="best"))
+        entries = self._legend_entries(curves)
+        if entries != self._legend_labels:
+            self._legend_labels = entries
+            self._draw_legend(entries)
             full = True
         full = self._fit_limits(curves) or full
         if full:
             self.plot.draw_idle()
         else:
             self.plot.blit()
+
+    def _legend_entries(self, curves: list[_Curve]) -> tuple[str, ...]:
+        """Legend: one entry per layer (its colour), then one per kind of curve shown (line style)."""
+        layers = tuple(dict.fromkeys(c.layer for c in curves))
+        kinds = tuple(k for k in _KINDS if any(c.kind == k for c in curves))
+        return (*layers, *(f"kind:{k}" for k in kinds))
+
+    def _draw_legend(self, entries: tuple[str, ...]) -> None:
+        """A legend strip above the axes, so it never hides spectra however many are plotted."""
+        if self._legend is not None:
+            self._legend.remove()
+        handles = []
+        for entry in entries:
+            if entry.startswith("kind:"):
+                style, text = _KINDS[entry[5:]]
+                handles.append(Line2D([], [], ls=style, color=FOREGROUND, lw=1.4, label=text))
+            else:
+                handles.append(Line2D([], [], color=self._color(entry), lw=2.5, label=entry))
+        self._legend, height = header_legend(self.plot.figure, handles, left=self._axes_left)
+        self.plot.set_header(height, top=_TOP)
 
     def _fit_limits(self, curves: list[_Curve]) -> bool:
         """Set new axes limits when the data leave the view or fill too little of it; True if changed."""
@@ -456,21 +479,6 @@ class SpectraWidget(QWidget):
                 self.status.setText(f"Exported {len(self.series())} spectra to {path}")
             except OSError as err:
                 self.status.setText(f"Could not write {path}: {err}")
-
-
-def _drag_dispatch(ref, event):
-    """Viewer drag callback: a press and release without moving is a click."""
-    if getattr(event, "button", 1) != 1:
-        return
-    press = tuple(event.position)
-    moved = False
-    yield
-    while event.type == "mouse_move":
-        moved = True
-        yield
-    w = ref()
-    if w is not None and not moved:
-        w.show_at(press)
 
 
 __all__ = ["MARKER_NAME", "SpectraWidget"]

@@ -88,6 +88,39 @@ def test_kde_grid_and_marginals_integrate_to_one():
     assert len(g.levels) >= 2 and np.all(np.diff(g.levels) > 0)
 
 
+def test_binned_kde_matches_scipy_gaussian_kde():
+    """The fast binned FFT estimate is the same Gaussian KDE (Scott's rule, full covariance)."""
+    from scipy.stats import gaussian_kde
+
+    rng = np.random.default_rng(1)
+    a = rng.multivariate_normal([0, 0], [[1.0, 0.6], [0.6, 0.8]], 2000)
+    b = rng.normal([3, -2], 0.5, (1000, 2))
+    pts = np.vstack([a, b])
+    x = np.linspace(-5, 6, 64)
+    y = np.linspace(-5, 4, 64)
+    fast = P.binned_kde_2d(pts, x, y)
+    xx, yy = np.meshgrid(x, y)
+    exact = gaussian_kde(pts.T)(np.vstack([xx.ravel(), yy.ravel()])).reshape(64, 64)
+    assert fast.shape == exact.shape
+    assert np.abs(fast - exact).max() < 0.01 * exact.max()
+    # kde_grid uses it; its contour levels enclose the same masses as the exact density's
+    g = P.kde_grid(pts, (-5, 6, -5, 4), gridsize=64, max_points=10**6)
+    np.testing.assert_allclose(g.density, fast)
+
+
+def test_narrow_kernel_falls_back_to_exact_kde():
+    from scipy.stats import gaussian_kde
+
+    rng = np.random.default_rng(2)
+    pts = rng.normal(0, 0.01, (500, 2))  # far narrower than the grid spacing below
+    extent = (-10, 10, -10, 10)
+    assert P.binned_kde_2d(pts, np.linspace(-10, 10, 64), np.linspace(-10, 10, 64)) is None
+    g = P.kde_grid(pts, extent, gridsize=64)
+    xx, yy = np.meshgrid(g.x, g.y)
+    exact = gaussian_kde(pts.T)(np.vstack([xx.ravel(), yy.ravel()])).reshape(64, 64)
+    np.testing.assert_allclose(g.density, exact)
+
+
 def test_kde_too_few_or_degenerate_points_gives_none():
     assert P.kde_grid(np.zeros((3, 2))) is None
     line = np.stack([np.arange(50.0), 2 * np.arange(50.0)], axis=1)
@@ -189,6 +222,8 @@ def test_project_clouds_leaves_out_what_does_not_fit():
 
 
 def test_project_clouds_in_latent_space_with_a_tiny_model():
+    import torch
+
     from napari_cinn.core import build_model
 
     wl, sim, real = _two_domain_cubes()
@@ -209,6 +244,31 @@ def test_project_clouds_in_latent_space_with_a_tiny_model():
     z = P.features(P.gather_spectra(real, ref.index), "latent", model=model, domain="real", wavelengths=wl)
     np.testing.assert_allclose(res.pca.mean, z.mean(axis=0), rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(ref.points, res.pca.transform(z), rtol=1e-3, atol=1e-4)
+    assert not any("lies exactly on" in n for n in res.notes)
+    # encoding runs with one torch thread (fast on shared cores); the setting is restored after
+    seen = []
+    real_features = P.features
+
+    def spy(*args, **kwargs):
+        seen.append(torch.get_num_threads())
+        return real_features(*args, **kwargs)
+
+    before = torch.get_num_threads()
+    P.features = spy
+    try:
+        P.run_projection(inputs[:2], "real", n=30, space="latent", model=model, chunk=7)
+    finally:
+        P.features = real_features
+    assert seen and set(seen) == {1}
+    assert torch.get_num_threads() == before
+    # a transferred image encoded under its target domain has its source's codes: said, not hidden
+    moved = model.transfer(torch.from_numpy(sim.reshape(sim.shape[0], -1).T.copy()), "sim", "real")
+    moved = moved.detach().numpy().T.reshape(sim.shape).astype(np.float32)
+    both = [P.CloudInput("sim", sim, wl, "sim"), P.CloudInput("sim→real", moved, wl, "real"),
+            P.CloudInput("real", real, wl, "real")]
+    res = P.run_projection(both, "real", n=30, space="latent", model=model)
+    assert [n for n in res.notes if "lies exactly on" in n] == [
+        "'sim→real' lies exactly on 'sim' (same codes; a transfer keeps the latent code)."]
 
 
 def test_compare_to_reference_uses_the_shared_metrics():

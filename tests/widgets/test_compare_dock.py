@@ -39,6 +39,8 @@ def test_side_by_side_toggles_grid_with_chosen_layers_only(dock):
     widget.side_btn.click()
     assert viewer.canvas.grid.enabled
     assert {ly.name for ly in viewer.layers if ly.visible} == {"sim", "real"}
+    assert tuple(viewer.canvas.grid.shape) == (1, 2)  # one row, no empty cell
+    assert {ly.name for ly in viewer.layers if ly.name_overlay.visible} == {"sim", "real"}
     # contrast is linked among the chosen layers
     viewer.layers["sim"].contrast_limits = (0.5, 1.5)
     assert list(viewer.layers["real"].contrast_limits) == [0.5, 1.5]
@@ -46,6 +48,8 @@ def test_side_by_side_toggles_grid_with_chosen_layers_only(dock):
     widget.side_btn.click()
     assert not viewer.canvas.grid.enabled
     assert all(ly.visible for ly in viewer.layers)
+    assert tuple(viewer.canvas.grid.shape) == (-1, -1)
+    assert not any(ly.name_overlay.visible for ly in viewer.layers)
     viewer.layers["sim"].contrast_limits = (0.1, 0.2)
     assert list(viewer.layers["real"].contrast_limits) == [0.5, 1.5]  # unlinked again
 

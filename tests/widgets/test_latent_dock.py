@@ -52,6 +52,12 @@ def test_data_space_projection_and_lasso_paints_exactly_the_region(dock, qtbot):
     res = run(qtbot, widget)
     assert [len(c.points) for c in res.clouds] == [144, 144]
     assert res.reference == "real"
+    # the legend sits above the marginal plot, never over the contours
+    widget.plot.draw()
+    renderer = widget.plot.canvas.get_renderer()
+    legend = widget._legend.get_window_extent(renderer)
+    assert legend.y0 >= widget.ax_top.get_window_extent(renderer).y1 - 1
+    assert widget.ax.get_legend() is None
     # a polygon around the left-half pixels of both layers
     left = np.concatenate([c.points[c.index[1] < 6] for c in res.clouds])
     right = np.concatenate([c.points[c.index[1] >= 6] for c in res.clouds])
@@ -68,6 +74,7 @@ def test_data_space_projection_and_lasso_paints_exactly_the_region(dock, qtbot):
     np.testing.assert_array_equal(labels, expected)
     assert n == 72
     assert len(widget._selected.get_offsets()) == 144
+    np.testing.assert_allclose(np.asarray(widget._outline.get_xydata())[[0, -1]], [box[0], box[0]])
     # a second lasso replaces the selection; the active layer stays where it was
     assert viewer.layers.selection.active is not viewer.layers[SELECTION_NAME]
     widget.select_polygon([(1e6, 1e6), (1e6 + 1, 1e6), (1e6, 1e6 + 1)])

@@ -226,3 +226,26 @@ def test_closing_the_dock_leaves_no_callbacks(make_napari_viewer, qtbot):
     assert len(viewer.mouse_move_callbacks) == before[1]
     viewer.add_image(np.ones((8, 4, 4), np.float32), name="b")  # layer events: no error
     viewer.dims.set_current_step(0, 3)
+
+
+def test_legend_sits_above_the_axes_and_names_layers_and_kinds(dock, cubes):
+    """Pixel, pinned and ROI curves of three layers: the legend lists the three layers (colours)
+    and the three kinds (line styles) and lies wholly above the axes, never over the spectra."""
+    viewer, widget = dock
+    viewer.add_labels(np.ones((20, 30), int), name="organs")
+    click(viewer, (0, 4, 7))
+    widget.pin()
+    click(viewer, (0, 5, 5))
+    widget.roi.setCurrentText("organs")
+    widget.compute_roi()
+    widget.plot.draw()
+    legend = widget._legend
+    texts = [t.get_text() for t in legend.get_texts()]
+    assert texts == [*cubes, "clicked pixel", "pinned", "ROI mean ± std"]
+    renderer = widget.plot.canvas.get_renderer()
+    box = legend.get_window_extent(renderer)
+    assert box.y0 >= widget.ax.get_window_extent(renderer).y1 - 1
+    assert box.y1 <= widget.plot.figure.bbox.y1 + 1
+    assert widget.ax.get_legend() is None
+    # the λ slider's wavelength is marked from the start
+    assert np.isfinite(widget._lambda_line.get_xdata()[0])
