@@ -60,10 +60,9 @@ class LossConfig:
     adv_start: int = 200  # iterations of pure maximum likelihood before the adversarial term
     adv_ramp: int = 200  # iterations over which the adversarial weight ramps linearly to adv_weight
     noise: float = 0.0  # Gaussian augmentation, in units of each band's std (paper: 0.1)
-    # not in the paper: mean squared displacement of a transfer in the standardised coordinates
-    # (flow input of the source vs flow output of the target domain). 0 at per-band moment
-    # matching; it picks, among the maps that match the domains, the one that moves samples
-    # least (as optimal transport does) and keeps the tissue identity of a spectrum.
+    # not in the paper: mean squared distance, in the target domain's standardised flow
+    # coordinates, between a transfer and its anchor (transport_anchor); among the maps that match
+    # the domains it picks the one closest to the anchor, which keeps a spectrum's tissue identity.
     transport_weight: float = 0.0
     # what a transfer is compared with: "moment-matching" (the sample itself, each side in its own
     # domain's standardised coordinates: 0 at per-band moment matching) or "ot-linear" (the closed-form
