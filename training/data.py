@@ -211,7 +211,26 @@ def manifest(datas: dict[str, DomainData], splits: dict[str, tuple[DomainData, D
     return out
 
 
-class SpectraBatches(Dataset):
+class _EpochBatches(Dataset):
+    """Whole batches drawn afresh each epoch from a seeded RNG: item ``i`` of epoch ``e`` is
+    reproducible from ``(seed, e, i)``, which makes a resumed run draw the same batches."""
+
+    n_batches: int
+    seed: int
+    epoch: int = 0
+
+    def __len__(self) -> int:
+        return self.n_batches
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = int(epoch)
+
+    def _rng(self, index) -> np.random.Generator:
+        epoch, index = index if isinstance(index, tuple) else (self.epoch, index)
+        return np.random.default_rng([self.seed, int(epoch), int(index)])
+
+
+class SpectraBatches(_EpochBatches):
     """HSI training batches: item ``i`` is a dict ``{"sim": (B, bands), "real": (B, bands)}``.
 
     Each spectrum is drawn by first picking a file uniformly (balanced over files/subjects), then a
@@ -228,15 +247,8 @@ class SpectraBatches(Dataset):
         self.seed = int(seed)
         self.epoch = 0
 
-    def __len__(self) -> int:
-        return self.n_batches
-
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = int(epoch)
-
     def __getitem__(self, index) -> dict[str, torch.Tensor]:
-        epoch, index = index if isinstance(index, tuple) else (self.epoch, index)
-        rng = np.random.default_rng([self.seed, int(epoch), int(index)])
+        rng = self._rng(index)
         out: dict[str, torch.Tensor] = {}
         for domain, files in self.spectra.items():
             pick = rng.integers(len(files), size=self.batch_size)
@@ -255,7 +267,7 @@ class SpectraBatches(Dataset):
         return out
 
 
-class CropBatches(Dataset):
+class CropBatches(_EpochBatches):
     """PAT training batches: item ``i`` is ``{"sim": (B, bands, c, c), "real": (B, bands, c, c)}``.
 
     Each crop comes from a file picked uniformly, an image (z-slice) of it and a random position;
@@ -273,15 +285,8 @@ class CropBatches(Dataset):
         self.n_batches = max(1, int(samples_per_epoch) // self.batch_size)
         self.seed, self.epoch = int(seed), 0
 
-    def __len__(self) -> int:
-        return self.n_batches
-
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = int(epoch)
-
     def __getitem__(self, index) -> dict[str, torch.Tensor]:
-        epoch, index = index if isinstance(index, tuple) else (self.epoch, index)
-        rng = np.random.default_rng([self.seed, int(epoch), int(index)])
+        rng = self._rng(index)
         out = {}
         c = self.crop
         for domain, files in self.images.items():
