@@ -2,37 +2,26 @@
 
 import numpy as np
 import pytest
-import torch
 
 from napari_cinn.core import build_model
 
 
-def _perturb(model, scale=0.05, seed=0):
-    """Freshly built couplings are identities (zero-initialised last layers); give them weights."""
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for p in model.parameters():
-            if p.requires_grad:
-                p.add_(scale * torch.randn(p.shape, generator=g))
-    return model
-
-
 @pytest.fixture
-def hsi_model():
+def hsi_model(perturb):
     m = build_model("hsi", n_blocks=4, hidden=32)
     rng = np.random.default_rng(1)
     m.fit_normalization(rng.uniform(0.2, 1.0, (500, 100)), "sim")
     m.fit_normalization(rng.uniform(0.1, 0.7, (500, 100)) + 0.05, "real")
-    return _perturb(m)
+    return perturb(m)
 
 
 @pytest.fixture
-def pat_model():
+def pat_model(perturb):
     m = build_model("pat", n_scales=3, blocks_per_scale=[1, 1, 1], hidden=8)
     rng = np.random.default_rng(2)
     m.fit_normalization(rng.uniform(0, 1, (4, 16, 16, 16)), "sim")
     m.fit_normalization(rng.uniform(0, 2, (4, 16, 16, 16)), "real")
-    return _perturb(m)
+    return perturb(m)
 
 
 @pytest.fixture

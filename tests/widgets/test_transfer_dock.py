@@ -11,19 +11,8 @@ from napari_cinn.core.spectra import HSI_WAVELENGTHS, PAT_WAVELENGTHS
 pytestmark = pytest.mark.gui
 
 
-def _perturbed(model, scale=0.05, seed=0):
-    import torch
-
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for p in model.parameters():
-            if p.requires_grad:
-                p.add_(scale * torch.randn(p.shape, generator=g))
-    return model
-
-
 @pytest.fixture
-def hsi_model_file(tmp_path):
+def hsi_model_file(tmp_path, perturb):
     from napari_cinn.core import build_model, save_model
 
     m = build_model("hsi", wavelengths=HSI_WAVELENGTHS, domains=("sim", "real"), n_blocks=2,
@@ -31,16 +20,16 @@ def hsi_model_file(tmp_path):
     rng = np.random.default_rng(0)
     m.fit_normalization(rng.uniform(0.1, 0.6, (300, 100)), "sim")
     m.fit_normalization(rng.uniform(0.1, 0.5, (300, 100)), "real")
-    return save_model(_perturbed(m), tmp_path / "tiny_hsi.safetensors", data="test")
+    return save_model(perturb(m), tmp_path / "tiny_hsi.safetensors", data="test")
 
 
 @pytest.fixture
-def pat_model_file(tmp_path):
+def pat_model_file(tmp_path, perturb):
     from napari_cinn.core import build_model, save_model
 
     m = build_model("pat", wavelengths=PAT_WAVELENGTHS, n_scales=2, blocks_per_scale=[1, 1],
                     hidden=4)
-    return save_model(_perturbed(m), tmp_path / "tiny_pat.safetensors")
+    return save_model(perturb(m), tmp_path / "tiny_pat.safetensors")
 
 
 @pytest.fixture
