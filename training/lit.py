@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from typing import Any
 
 import lightning as L
@@ -154,13 +155,16 @@ class _Base(L.LightningModule):
         self.log(f"train/{what}_grad_norm", norm, on_step=True)
         return True
 
-    def _report(self, text: str) -> None:
-        """A plain progress line every ``log_every_n_steps`` iterations when there is no progress bar."""
+    def _report(self, text: Callable[[], str]) -> None:
+        """A plain progress line every ``log_every_n_steps`` iterations when there is no progress bar.
+
+        ``text`` is called only then, so reading losses off the device costs nothing on other steps.
+        """
         t = self.cfg.trainer
         if t.progress_bar or self.global_rank != 0 or int(self.iteration) % max(1, t.log_every_n_steps):
             return
         print(f"[cinn-train] it {int(self.iteration)} ep {self.current_epoch} "
-              f"{time.perf_counter() - self._t0:.0f}s {text}", flush=True)
+              f"{time.perf_counter() - self._t0:.0f}s {text()}", flush=True)
 
     def _schedule_step(self) -> None:
         sched = self.lr_schedulers()
@@ -382,7 +386,7 @@ class CINNModule(_Base):
             "train/lr": opt_g.param_groups[0]["lr"],
         }, on_step=True)
         self.log("train/loss", loss, on_step=True, prog_bar=True)
-        self._report(f"nll {float(loss_nll) / LN2:.3f} bpd, adv w {w_adv:.2f}")
+        self._report(lambda: f"nll {loss_nll.item() / LN2:.3f} bpd, adv w {w_adv:.2f}")
 
     # ---------------------------------------------------------------- validation
     @staticmethod
@@ -464,7 +468,8 @@ class UNITModule(_Base):
         self._schedule_step()
         self.log_dict({f"train/{k}": v for k, v in parts.items()}, on_step=True)
         self.log("train/loss", loss, on_step=True, prog_bar=True)
-        self._report(f"loss {float(loss):.3f} recon {float(parts['recon']):.3f} gan {float(parts['gan']):.3f}")
+        self._report(lambda: f"loss {loss.item():.3f} recon {parts['recon'].item():.3f} "
+                            f"gan {parts['gan'].item():.3f}")
 
     def validation_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
         fake = self.net.transfer(batch["sim"], "sim", "real")

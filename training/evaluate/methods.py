@@ -7,7 +7,8 @@ A method is ``fit(sim_spectra (n, bands), real_spectra (m, bands)) -> transform`
   :func:`register`), or any module ``training/baselines/<name>.py`` exposing ``fit``;
 - ``package.module:function`` naming such a ``fit``;
 - a path to a ``.py`` file defining ``fit``;
-- a path to a ``.safetensors`` model file (``napari_cinn.core.load_model`` + ``transfer_image``);
+- a path to a ``.safetensors`` model file (``napari_cinn.core.load_model`` + ``transfer_image``)
+  or a UNIT baseline file (``cinn-train fit`` with ``method: unit``, then ``cinn-train export``);
   HSI models run per pixel, PAT models on whole images.
 """
 
@@ -86,13 +87,44 @@ def _from_model(path: Path, device: str) -> Method:
                   description=f"cINN model {path} ({model.modality}, {src}→{dst})")
 
 
+def _from_unit(path: Path) -> Method:
+    import torch
+
+    from training.baselines.unit import load_unit
+
+    net = load_unit(path)
+
+    @torch.no_grad()
+    def image_transform(cube: np.ndarray) -> np.ndarray:
+        x = torch.from_numpy(np.ascontiguousarray(cube, dtype=np.float32))
+        if net.modality == "hsi":  # (bands, y, x) -> per-pixel spectra
+            flat = x.reshape(x.shape[0], -1).T
+            return net.transfer(flat, "sim", "real").T.reshape(cube.shape).numpy()
+        h, w = x.shape[-2:]  # the conv nets halve once: pad odd sizes by reflection, crop back
+        x = torch.nn.functional.pad(x[None], (0, w % 2, 0, h % 2), mode="replicate")
+        return net.transfer(x, "sim", "real")[0, :, :h, :w].numpy()
+
+    return Method(path.name, image_transform=image_transform, per_pixel=net.modality == "hsi",
+                  description=f"UNIT baseline file {path} ({net.modality}, sim→real)")
+
+
+def _is_unit_file(path: Path) -> bool:
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), "pt") as fh:
+            return "napari_cinn_unit" in (fh.metadata() or {})
+    except Exception:  # not readable as safetensors: let load_model explain what is wrong
+        return False
+
+
 def resolve_method(spec: str, device: str = "auto") -> Method:
     """Turn a ``--method`` value into a :class:`Method`; unknown names list what exists."""
     path = Path(spec)
     if spec.endswith(".safetensors"):
         if not path.is_file():
             raise EvaluationError(f"model file {path} does not exist")
-        return _from_model(path, device)
+        return _from_unit(path) if _is_unit_file(path) else _from_model(path, device)
     if spec.endswith(".py"):
         if not path.is_file():
             raise EvaluationError(f"baseline file {path} does not exist")
