@@ -248,10 +248,11 @@ def fit(cfg: Config, resume: str | None = None, force: bool = False) -> dict[str
     warnings.filterwarnings("ignore", message=".*dataloader is not resumable.*")  # EpochSampler skips
     warnings.filterwarnings("ignore", message=".*does not have many workers.*")
     t_fit = time.perf_counter()
-    trainer.fit(module, datamodule=dm, ckpt_path=resume)
+    # a resumed checkpoint is unpickled with weights_only=True: no code in it runs
+    trainer.fit(module, datamodule=dm, ckpt_path=resume, weights_only=True)
     fit_s = time.perf_counter() - t_fit
     final = out / "checkpoints" / "last.ckpt"
-    trainer.save_checkpoint(str(final))
+    trainer.save_checkpoint(str(final), weights_only=False)  # full state, so --resume can go on
     metrics = {}
     for k, v in trainer.callback_metrics.items():
         try:
