@@ -17,6 +17,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "fit": ("training.fit", "train a cINN or a baseline from a YAML config"),
     "export": ("training.export", "turn a training checkpoint into a model file for the plugin"),
     "evaluate": ("training.evaluate.command", "score a transfer method on downstream tasks"),
+    "table": ("training.evaluate.table", "pool evaluation reports (e.g. training seeds) into one table"),
 }
 
 

@@ -170,3 +170,28 @@ def test_pat_unit_fit_export_then_evaluate(pat_folders, tmp_path):
     assert np.isfinite(arrays["transfer"][0]).all()
     # a UNIT transfer changes the spectra (it is not the identity)
     assert not np.allclose(arrays["transfer"][0], arrays["sim"][0])
+
+
+def test_table_pools_reports_of_several_runs(pat_folders, tmp_path, capsys):
+    """`cinn-train table` pools training runs: mean ± std over every per-seed value of every report."""
+    args = ["--sim", str(pat_folders / "sim"), "--real", str(pat_folders / "real"), "--pixels", "30",
+            "--classifiers", "lda", "--c2st-classifier", "logreg"]
+    for name, method, seeds in (("mm_s0", "moment-matching", ["0", "1"]),
+                                ("mm_s1", "moment-matching", ["2", "3"]), ("none", "none", ["0"])):
+        assert main(["evaluate", *args, "--method", method, "--seeds", *seeds,
+                     "--out", str(tmp_path / name)]) == 0
+    capsys.readouterr()
+    out = tmp_path / "table.md"
+    assert main(["table", f"none={tmp_path / 'none'}", f"MM={tmp_path / 'mm_s*'}", "--out", str(out)]) == 0
+    rows = {line.split(" | ")[0].strip("| "): line.split(" | ")
+            for line in capsys.readouterr().out.splitlines() if line.startswith("| ")}
+    gaps = [v for run in ("mm_s0", "mm_s1")
+            for v in json.loads((tmp_path / run / "metrics.json").read_text())["gap_closed"]["values"]]
+    assert rows["MM"][1] == "2 × 2"
+    assert rows["MM"][3].startswith(f"{np.mean(gaps):.3f} ± {np.std(gaps):.3f} (runs ")
+    assert rows["none"][3] == "0.000 ± 0.000"
+    assert out.read_text().startswith("| method | n |")
+    # no silent overwrite of the table, and a pattern that matches nothing is named
+    assert main(["table", f"MM={tmp_path / 'mm_s*'}", "--out", str(out)]) == 1
+    assert main(["table", f"UNIT={tmp_path / 'unit_*'}"]) == 1
+    assert "unit_*" in capsys.readouterr().err
