@@ -151,8 +151,7 @@ def test_pat_unit_fit_export_then_evaluate(pat_folders, tmp_path):
     cfg = tiny_config(pat_folders / "sim", pat_folders / "real", tmp_path / "run", method="unit",
                       modality="pat", unit={"hidden": 8, "latent": 4},
                       data={"batch_size": 2, "samples_per_epoch": 4, "val_samples": 2,
-                            "crop": 32, "val_fraction": 0.25},
-                      model={"n_scales": 2, "blocks_per_scale": [1, 1], "hidden": 8})
+                            "crop": 32, "val_fraction": 0.25})
     assert main(["fit", "--config", str(write_config(tmp_path / "unit.yaml", cfg))]) == 0
     path = tmp_path / "unit_pat.safetensors"
     assert main(["export", str(tmp_path / "run" / "checkpoints" / "last.ckpt"), "--out", str(path)]) == 0
