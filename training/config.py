@@ -104,6 +104,7 @@ class TrainerConfig:
     out_dir: str = "runs/cinn"
     log_every_n_steps: int = 25
     checkpoint_every_n_steps: int = 200  # iterations between "last.ckpt" refreshes
+    keep_checkpoints: bool = False  # also keep each periodic checkpoint as step<N>.ckpt (to pick one later)
     val_check_interval: Any = 1.0
     num_threads: int = 0  # torch CPU threads (0: leave torch's default)
     progress_bar: bool = True

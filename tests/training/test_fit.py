@@ -101,3 +101,21 @@ def test_help_explains_options(flag, capsys):
     text = capsys.readouterr().out
     for option in ("--resume", "--devices", "--strategy", "--precision", "--max-time", "KEY=VALUE"):
         assert option in text
+
+
+def test_keep_checkpoints_keeps_each_periodic_one_for_export(tiny_run, tmp_path):
+    """trainer.keep_checkpoints: every periodic checkpoint stays (to pick one later) and exports."""
+    from cinn_train_helpers import tiny_config, write_config
+
+    from napari_cinn.core import load_model
+
+    cfg = tiny_config(tiny_run["sim"], tiny_run["real"], tmp_path / "run",
+                      trainer={"keep_checkpoints": True, "checkpoint_every_n_steps": 4})
+    assert main(["fit", "--config", str(write_config(tmp_path / "c.yaml", cfg))]) == 0
+    kept = sorted((tmp_path / "run" / "checkpoints").glob("step*.ckpt"))
+    assert len(kept) == 2  # 8 iterations, one kept every 4
+    out = tmp_path / "early.safetensors"
+    assert main(["export", str(kept[0]), "--out", str(out)]) == 0
+    assert load_model(out).modality == "hsi"
+    # without the option only last.ckpt is kept
+    assert not list((tiny_run["out"] / "checkpoints").glob("step*.ckpt"))
