@@ -159,8 +159,10 @@ def build_trainer(cfg: Config, n_batches: int, adversarial: bool):
     t = cfg.trainer
     out = Path(t.out_dir)
     spi = 2 if adversarial else 1
-    ckpt = ModelCheckpoint(dirpath=str(out / "checkpoints"), filename="step{step}", save_last=True,
-                           save_top_k=-1 if t.keep_checkpoints else 0, every_n_train_steps=max(1, t.checkpoint_every_n_steps) * spi,
+    ckpt = ModelCheckpoint(dirpath=str(out / "checkpoints"), filename="step{step}",
+                           auto_insert_metric_name=False, save_last=True,
+                           save_top_k=-1 if t.keep_checkpoints else 0,
+                           every_n_train_steps=max(1, t.checkpoint_every_n_steps) * spi,
                            save_on_train_epoch_end=True)
     return L.Trainer(
         max_epochs=t.max_epochs,

@@ -113,9 +113,9 @@ def test_keep_checkpoints_keeps_each_periodic_one_for_export(tiny_run, tmp_path)
                       trainer={"keep_checkpoints": True, "checkpoint_every_n_steps": 4})
     assert main(["fit", "--config", str(write_config(tmp_path / "c.yaml", cfg))]) == 0
     kept = sorted((tmp_path / "run" / "checkpoints").glob("step*.ckpt"))
-    assert len(kept) == 2  # 8 iterations, one kept every 4
+    assert [p.name for p in kept] == ["step16.ckpt", "step8.ckpt"]  # 8 iterations (16 optimiser steps)
     out = tmp_path / "early.safetensors"
-    assert main(["export", str(kept[0]), "--out", str(out)]) == 0
+    assert main(["export", str(kept[1]), "--out", str(out)]) == 0  # the earlier one
     assert load_model(out).modality == "hsi"
     # without the option only last.ckpt is kept
     assert not list((tiny_run["out"] / "checkpoints").glob("step*.ckpt"))
