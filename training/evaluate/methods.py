@@ -100,7 +100,7 @@ def _from_unit(path: Path) -> Method:
         if net.modality == "hsi":  # (bands, y, x) -> per-pixel spectra
             flat = x.reshape(x.shape[0], -1).T
             return net.transfer(flat, "sim", "real").T.reshape(cube.shape).numpy()
-        h, w = x.shape[-2:]  # the conv nets halve once: pad odd sizes by reflection, crop back
+        h, w = x.shape[-2:]  # the conv nets halve once: pad odd sizes by one edge row/column, crop back
         x = torch.nn.functional.pad(x[None], (0, w % 2, 0, h % 2), mode="replicate")
         return net.transfer(x, "sim", "real")[0, :, :h, :w].numpy()
 
