@@ -56,3 +56,11 @@ def test_unit_trains_briefly_and_round_trips_file(tmp_path):
     torch.testing.assert_close(again.transfer(torch.from_numpy(sim[:5])), net.transfer(torch.from_numpy(sim[:5])))
     with pytest.raises(FileExistsError, match="--force"):
         save_unit(net, path)
+    # the file scores in cinn-train evaluate as a per-pixel method: a cube is transferred pixel by pixel
+    from training.evaluate.methods import resolve_method
+
+    method = resolve_method(str(path))
+    assert method.per_pixel and method.fit is None
+    cube = sim[:12].T.reshape(20, 4, 3)
+    np.testing.assert_allclose(method.image_transform(cube),
+                               spectra_transform(net)(sim[:12]).T.reshape(20, 4, 3), atol=1e-6)

@@ -90,16 +90,16 @@ def _from_model(path: Path, device: str) -> Method:
 def _from_unit(path: Path) -> Method:
     import torch
 
-    from training.baselines.unit import load_unit
+    from training.baselines.unit import load_unit, spectra_transform
 
     net = load_unit(path)
+    spectra = spectra_transform(net)  # chunked, per pixel
 
     @torch.no_grad()
     def image_transform(cube: np.ndarray) -> np.ndarray:
+        if net.modality == "hsi":  # (bands, y, x) -> (pixels, bands) and back
+            return spectra(cube.reshape(cube.shape[0], -1).T).T.reshape(cube.shape)
         x = torch.from_numpy(np.ascontiguousarray(cube, dtype=np.float32))
-        if net.modality == "hsi":  # (bands, y, x) -> per-pixel spectra
-            flat = x.reshape(x.shape[0], -1).T
-            return net.transfer(flat, "sim", "real").T.reshape(cube.shape).numpy()
         h, w = x.shape[-2:]  # the conv nets halve once: pad odd sizes by one edge row/column, crop back
         x = torch.nn.functional.pad(x[None], (0, w % 2, 0, h % 2), mode="replicate")
         return net.transfer(x, "sim", "real")[0, :, :h, :w].numpy()
