@@ -45,6 +45,7 @@ from napari_cinn.widgets._layers import (
     spectral_layers,
 )
 from napari_cinn.widgets._plot import PALETTE, PlotCanvas, style_axes
+from napari_cinn.widgets._worker import WorkerDockMixin
 
 SIGNED, ABSOLUTE = "A − B", "|A − B|"
 PER_BAND, SUMMED = "per band", "summed over bands"
@@ -52,13 +53,15 @@ WHOLE = "(whole image)"
 LINKED = ("contrast_limits", "gamma")
 
 
-@thread_worker
+@thread_worker(ignore_errors=True)  # the dock reports errors itself (status line)
 def _compare_worker(*args, **kwargs):
     return (yield from compare_to_reference(*args, **kwargs))
 
 
-class CompareWidget(QWidget):
+class CompareWidget(WorkerDockMixin, QWidget):
     """Dock widget: side-by-side grid, difference maps, per-wavelength difference to a reference."""
+
+    failure_text = "Comparison failed"
 
     def __init__(self, napari_viewer):
         super().__init__()
@@ -295,15 +298,8 @@ class CompareWidget(QWidget):
             items, ref, mask=mask, labels=labels, norm="l1" if self.l1.isChecked() else "none",
             metrics=self.metrics.isChecked(),
         )
-        worker.yielded.connect(self._on_progress)
-        worker.returned.connect(self._show_summary)
-        worker.errored.connect(self._on_error)
-        worker.finished.connect(self._on_finished)
-        self._worker = worker
-        self.summary_btn.setEnabled(False)
-        self.progress.setVisible(True)
-        self.status.setText(f"Comparing {len(items)} layer(s) with '{ref_name}'…")
-        worker.start()
+        self._start_worker(worker, self._show_summary,
+                           f"Comparing {len(items)} layer(s) with '{ref_name}'…")
         return worker
 
     # ------------------------------------------------------------------ internals
@@ -343,19 +339,8 @@ class CompareWidget(QWidget):
         if roi:
             self.roi.setCurrentText(roi)
 
-    def _on_progress(self, value) -> None:
-        done, total = value
-        self.progress.setMaximum(max(total, 1))
-        self.progress.setValue(done)
-
-    def _on_error(self, err) -> None:
-        self.error = str(err)
-        self.status.setText(f"Comparison failed: {err}")
-
-    def _on_finished(self) -> None:
-        self._worker = None
-        self.summary_btn.setEnabled(True)
-        self.progress.setVisible(False)
+    def _set_running(self, running: bool) -> None:
+        self.summary_btn.setEnabled(not running)
 
     def _show_summary(self, value) -> None:
         comps, notes = value

@@ -51,6 +51,7 @@ from napari_cinn.widgets._layers import (
     spectral_layers,
 )
 from napari_cinn.widgets._plot import FOREGROUND, PALETTE, PlotCanvas, header_legend, style_axes
+from napari_cinn.widgets._worker import WorkerDockMixin
 
 SELECTION_NAME = "latent selection"
 LATENT, DATA = "latent (model)", "data (L2-normalised spectra)"
@@ -58,13 +59,15 @@ SKIP = "(leave out)"
 _LEFT, _TOP = 0.2, 0.95  # axes margins (figure fraction); the legend strip lowers the top
 
 
-@thread_worker
+@thread_worker(ignore_errors=True)  # the dock reports errors itself (status line)
 def _project_worker(*args, **kwargs):
     return (yield from project_clouds(*args, **kwargs))
 
 
-class LatentWidget(QWidget):
+class LatentWidget(WorkerDockMixin, QWidget):
     """Dock widget: PCA/KDE view of latent (or data) space for chosen layers."""
+
+    failure_text = "Projection failed"
 
     def __init__(self, napari_viewer):
         super().__init__()
@@ -233,17 +236,8 @@ class LatentWidget(QWidget):
         worker = _project_worker(
             inputs, reference, n=self.n_pixels.value(), space=space, model=self.model
         )
-        worker.yielded.connect(self._on_progress)
-        worker.returned.connect(self._show_result)
-        worker.errored.connect(self._on_error)
-        worker.finished.connect(self._on_finished)
-        self._worker = worker
-        self.run_btn.setEnabled(False)
-        self.cancel_btn.setEnabled(True)
-        self.progress.setVisible(True)
-        self.progress.setValue(0)
-        self.status.setText(f"Projecting {len(inputs)} layer(s) in {space} space…")
-        worker.start()
+        self._start_worker(worker, self._show_result,
+                           f"Projecting {len(inputs)} layer(s) in {space} space…")
         return worker
 
     def cancel(self) -> None:
@@ -355,20 +349,9 @@ class LatentWidget(QWidget):
         if path:
             self.load_model(path)
 
-    def _on_progress(self, value) -> None:
-        done, total = value
-        self.progress.setMaximum(max(total, 1))
-        self.progress.setValue(done)
-
-    def _on_error(self, err) -> None:
-        self.error = str(err)
-        self.status.setText(f"Projection failed: {err}")
-
-    def _on_finished(self) -> None:
-        self._worker = None
-        self.run_btn.setEnabled(True)
-        self.cancel_btn.setEnabled(False)
-        self.progress.setVisible(False)
+    def _set_running(self, running: bool) -> None:
+        self.run_btn.setEnabled(not running)
+        self.cancel_btn.setEnabled(running)
 
     def _show_result(self, res: ProjectionResult) -> None:
         self.result = res

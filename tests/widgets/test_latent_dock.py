@@ -141,3 +141,22 @@ def test_too_few_points_fall_back_to_scatter(dock, qtbot):
     res = run(qtbot, widget)
     assert all(c.kde is None for c in res.clouds)
     assert "scatter" in widget.status.text()
+
+
+def test_a_failing_projection_is_reported_and_the_dock_is_usable_again(dock, qtbot, monkeypatch):
+    import napari_cinn.widgets.latent as latent
+
+    def broken(*args, **kwargs):
+        yield (0, 2)
+        raise ValueError("reference has no valid pixels")
+
+    monkeypatch.setattr(latent, "project_clouds", broken)
+    _, widget = dock
+    widget.space.setCurrentText(DATA)
+    assert widget.compute() is not None
+    assert not widget.run_btn.isEnabled() and widget.cancel_btn.isEnabled()
+    qtbot.waitUntil(lambda: widget._worker is None, timeout=60000)
+    assert widget.status.text() == "Projection failed: reference has no valid pixels"
+    assert widget.error == "reference has no valid pixels" and widget.result is None
+    assert widget.run_btn.isEnabled() and not widget.cancel_btn.isEnabled()
+    assert not widget.progress.isVisible()
