@@ -6,7 +6,7 @@ while a job runs (:meth:`WorkerDockMixin._set_running`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from typing import Any
 
 
@@ -19,8 +19,16 @@ class WorkerDockMixin:
     def _set_running(self, running: bool) -> None:
         """Enable or disable the dock's buttons while a job runs (override)."""
 
-    def _start_worker(self, worker: Any, on_result: Callable[[Any], None], message: str) -> None:
-        """Connect ``worker`` (yields ``(done, total)``), show the progress bar and start it."""
+    def _start_worker(self, job: Callable[..., Generator], *args: Any,
+                      on_result: Callable[[Any], None], message: str, **kwargs: Any) -> Any:
+        """Run the generator function ``job(*args, **kwargs)`` (yields ``(done, total)``, returns the
+        result) in a worker thread; returns the started worker.
+
+        Errors go to the status line only (``_ignore_errors``), not also to napari's error handler.
+        """
+        from napari.qt.threading import create_worker
+
+        worker = create_worker(job, *args, _start_thread=False, _ignore_errors=True, **kwargs)
         worker.yielded.connect(self._on_progress)
         worker.returned.connect(on_result)
         worker.errored.connect(self._on_error)
@@ -31,6 +39,7 @@ class WorkerDockMixin:
         self.progress.setValue(0)
         self.status.setText(message)
         worker.start()
+        return worker
 
     def _on_progress(self, value: tuple[int, int]) -> None:
         done, total = value

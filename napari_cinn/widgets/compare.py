@@ -16,7 +16,6 @@ from __future__ import annotations
 import numpy as np
 from napari.experimental import link_layers, unlink_layers
 from napari.layers import Image, Labels
-from napari.qt.threading import thread_worker
 from qtpy.QtCore import Qt
 from qtpy.QtWidgets import (
     QCheckBox,
@@ -51,11 +50,6 @@ SIGNED, ABSOLUTE = "A − B", "|A − B|"
 PER_BAND, SUMMED = "per band", "summed over bands"
 WHOLE = "(whole image)"
 LINKED = ("contrast_limits", "gamma")
-
-
-@thread_worker(ignore_errors=True)  # the dock reports errors itself (status line)
-def _compare_worker(*args, **kwargs):
-    return (yield from compare_to_reference(*args, **kwargs))
 
 
 class CompareWidget(WorkerDockMixin, QWidget):
@@ -294,13 +288,11 @@ class CompareWidget(WorkerDockMixin, QWidget):
         ref = CloudInput(ref_name, ref_layer.data, layer_wavelengths(ref_layer))
         self.error = None
         self.comparisons = None
-        worker = _compare_worker(
-            items, ref, mask=mask, labels=labels, norm="l1" if self.l1.isChecked() else "none",
-            metrics=self.metrics.isChecked(),
+        return self._start_worker(
+            compare_to_reference, items, ref, mask=mask, labels=labels,
+            norm="l1" if self.l1.isChecked() else "none", metrics=self.metrics.isChecked(),
+            on_result=self._show_summary, message=f"Comparing {len(items)} layer(s) with '{ref_name}'…",
         )
-        self._start_worker(worker, self._show_summary,
-                           f"Comparing {len(items)} layer(s) with '{ref_name}'…")
-        return worker
 
     # ------------------------------------------------------------------ internals
     def _set_button(self, on: bool) -> None:

@@ -16,7 +16,6 @@ import numpy as np
 from matplotlib.lines import Line2D
 from matplotlib.widgets import LassoSelector
 from napari.layers import Labels
-from napari.qt.threading import thread_worker
 from qtpy.QtCore import Qt
 from qtpy.QtWidgets import (
     QComboBox,
@@ -57,11 +56,6 @@ SELECTION_NAME = "latent selection"
 LATENT, DATA = "latent (model)", "data (L2-normalised spectra)"
 SKIP = "(leave out)"
 _LEFT, _TOP = 0.2, 0.95  # axes margins (figure fraction); the legend strip lowers the top
-
-
-@thread_worker(ignore_errors=True)  # the dock reports errors itself (status line)
-def _project_worker(*args, **kwargs):
-    return (yield from project_clouds(*args, **kwargs))
 
 
 class LatentWidget(WorkerDockMixin, QWidget):
@@ -233,12 +227,10 @@ class LatentWidget(WorkerDockMixin, QWidget):
             )
         self.error = None
         self.result = None
-        worker = _project_worker(
-            inputs, reference, n=self.n_pixels.value(), space=space, model=self.model
+        return self._start_worker(
+            project_clouds, inputs, reference, n=self.n_pixels.value(), space=space, model=self.model,
+            on_result=self._show_result, message=f"Projecting {len(inputs)} layer(s) in {space} space…",
         )
-        self._start_worker(worker, self._show_result,
-                           f"Projecting {len(inputs)} layer(s) in {space} space…")
-        return worker
 
     def cancel(self) -> None:
         if self._worker is not None:
