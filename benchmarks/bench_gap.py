@@ -21,10 +21,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from training.evaluate.data import LabelledImage  # noqa: E402
-from training.evaluate.harness import evaluate_images  # noqa: E402
-from training.simulate.hsi import hsi_subject, simulate_spectra  # noqa: E402
-from training.simulate.pat import pat_subject  # noqa: E402
+from napari_cinn_training.evaluate.data import LabelledImage  # noqa: E402
+from napari_cinn_training.evaluate.harness import evaluate_images  # noqa: E402
+from napari_cinn_training.simulate.hsi import hsi_subject, simulate_spectra  # noqa: E402
+from napari_cinn_training.simulate.pat import pat_subject  # noqa: E402
 
 
 def _images(make, n: int, domain: str, seed: int, size: int) -> list[LabelledImage]:

@@ -24,20 +24,16 @@ def test_every_sample_opens_in_the_viewer(make_napari_viewer, key):
 
 
 @pytest.mark.parametrize("key", ["hsi_sim", "hsi_real", "pat_sim", "pat_real"])
-def test_generated_stand_ins_when_files_are_absent(monkeypatch, tmp_path, key):
-    monkeypatch.setattr(_sample_data, "SAMPLE_DIR", tmp_path)
+def test_samples_are_the_shipped_benchmark_files_with_all_label_names(key):
     image = _sample_data.load_sample(key)
-    assert image.metadata["source"].startswith("generated")
-    assert np.isfinite(image.data).all() and image.labels.max() >= 2
-    if key.startswith("pat"):
-        assert image.shape[1] % 16 == 0 and image.shape[2] % 16 == 0  # PAT nets need multiples
+    assert _sample_data.sample_file(key).parent == _sample_data.SAMPLE_DIR
+    assert np.isfinite(image.data).all()
+    names = image.label_names
+    assert set(np.unique(image.labels)) <= set(names)
+    assert len(names) == (11 if key.startswith("hsi") else 3)
 
 
-def test_shipped_files_are_preferred(monkeypatch, tmp_path):
-    from napari_cinn.io import SpectralImage, write_spectral
-
-    img = SpectralImage(np.ones((100, 4, 4), np.float32), HSI_WAVELENGTHS)
-    write_spectral(tmp_path / "hsi_sim.hdr", img)
+def test_a_missing_sample_file_says_which_and_how_to_get_it(monkeypatch, tmp_path):
     monkeypatch.setattr(_sample_data, "SAMPLE_DIR", tmp_path)
-    loaded = _sample_data.load_sample("hsi_sim")
-    assert loaded.shape == (100, 4, 4) and loaded.domain == "sim"
+    with pytest.raises(FileNotFoundError, match="hsi_sim.*missing.*cinn-train simulate"):
+        _sample_data.load_sample("hsi_sim")

@@ -13,11 +13,11 @@ from importlib import import_module
 
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "simulate": ("training.simulate.command", "write the synthetic HSI/PAT benchmark to a folder"),
-    "fit": ("training.fit", "train a cINN or a baseline from a YAML config"),
-    "export": ("training.export", "turn a training checkpoint into a model file for the plugin"),
-    "evaluate": ("training.evaluate.command", "score a transfer method on downstream tasks"),
-    "table": ("training.evaluate.table", "pool evaluation reports (e.g. training seeds) into one table"),
+    "simulate": ("napari_cinn_training.simulate.command", "write the synthetic HSI/PAT benchmark to a folder"),
+    "fit": ("napari_cinn_training.fit", "train a cINN or a baseline from a YAML config"),
+    "export": ("napari_cinn_training.export", "turn a training checkpoint into a model file for the plugin"),
+    "evaluate": ("napari_cinn_training.evaluate.command", "score a transfer method on downstream tasks"),
+    "table": ("napari_cinn_training.evaluate.table", "pool evaluation reports (e.g. training seeds) into one table"),
 }
 
 

@@ -341,7 +341,7 @@ def training_arrays(domains: dict[str, DomainData], modality: str, limit: int = 
 
 @dataclass
 class TrainingData:
-    """Everything the trainers need, built from a :class:`~training.config.DataConfig`."""
+    """Everything the trainers need, built from a :class:`~napari_cinn_training.config.DataConfig`."""
 
     modality: str
     wavelengths: np.ndarray

@@ -3,7 +3,7 @@
 The file (``napari_cinn.core.save_model``) carries, besides weights and normalisation, the
 provenance: the resolved config, the data manifest (files, subjects, split, SHA-256), the git
 commit of the code, the date and the final metrics. An existing file is never replaced without
-``--force``. UNIT checkpoints export to a UNIT baseline file (``training.baselines.unit``) that
+``--force``. UNIT checkpoints export to a UNIT baseline file (``napari_cinn_training.baselines.unit``) that
 ``cinn-train evaluate`` reads the same way.
 """
 

@@ -15,7 +15,7 @@
   run with a clear message after ``max_bad_steps`` in a row.
 
 Global step: Lightning counts optimiser steps, i.e. 2 per iteration with discriminators (1 without);
-configs count *iterations* and ``training.fit`` converts.
+configs count *iterations* and ``napari_cinn_training.fit`` converts.
 """
 
 from __future__ import annotations
@@ -228,7 +228,7 @@ class CINNModule(_Base):
 
     Parameters
     ----------
-    config : a :class:`~training.config.Config` as dict (stored in the checkpoint)
+    config : a :class:`~napari_cinn_training.config.Config` as dict (stored in the checkpoint)
     wavelengths : (bands,) nm
     total_iterations : planned iterations (cosine schedule length)
     manifest : data manifest stored in the checkpoint for the model file's provenance
@@ -419,7 +419,7 @@ class CINNModule(_Base):
 
 
 class UNITModule(_Base):
-    """UNIT baseline trainer (see ``training.baselines.unit``); same data, logging and guards."""
+    """UNIT baseline trainer (see ``napari_cinn_training.baselines.unit``); same data, logging and guards."""
 
     def __init__(self, config: dict[str, Any], wavelengths: list[float], total_iterations: int = 1000,
                  manifest: dict | None = None):

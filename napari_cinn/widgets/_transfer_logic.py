@@ -17,13 +17,13 @@ import numpy as np
 
 from napari_cinn.core.spectra import describe_grid, same_grid
 
-#: shipped sample models (written by the training issue)
-SAMPLE_MODEL_DIR = Path(__file__).resolve().parent.parent.parent / "sample_data" / "models"
+from napari_cinn._sample_data import SAMPLE_MODEL_DIR
+
 ARROW = "→"
 
 
 def shipped_models(folder: Path | None = None) -> list[Path]:
-    """The ``*.safetensors`` files in ``sample_data/models`` (sorted), if any."""
+    """The shipped ``*.safetensors`` model files (``napari_cinn.sample_data/models``), sorted."""
     folder = SAMPLE_MODEL_DIR if folder is None else Path(folder)
     return sorted(folder.glob("*.safetensors")) if folder.is_dir() else []
 

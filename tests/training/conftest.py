@@ -14,7 +14,7 @@ def hsi_folders(tmp_path):
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory):
     """One uninterrupted tiny HSI fit through the CLI (shared by the end-to-end and resume tests)."""
-    from training.cli import main
+    from napari_cinn_training.cli import main
 
     root = tmp_path_factory.mktemp("tiny_run")
     sim, real = write_hsi_folders(root / "data")

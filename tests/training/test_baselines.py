@@ -17,7 +17,7 @@ def _spectra(n: int, shift: float, seed: int) -> np.ndarray:
 
 @pytest.mark.parametrize("kind", ["linear", "sinkhorn", "emd"])
 def test_ot_moves_sim_towards_real_and_keeps_norms(kind):
-    from training.baselines.ot import fit_map
+    from napari_cinn_training.baselines.ot import fit_map
 
     sim, real = _spectra(400, 0.0, 0), _spectra(400, 0.8, 1)
     transform = fit_map(sim, real, kind=kind, n_samples=300)
@@ -38,14 +38,14 @@ def test_ot_moves_sim_towards_real_and_keeps_norms(kind):
 
 
 def test_ot_and_unit_are_found_by_the_evaluation_registry():
-    evaluate_methods = pytest.importorskip("training.evaluate.methods")
+    evaluate_methods = pytest.importorskip("napari_cinn_training.evaluate.methods")
     for name in ("ot", "unit"):
         method = evaluate_methods.resolve_method(name)
         assert callable(method.fit)
 
 
 def test_unit_trains_briefly_and_round_trips_file(tmp_path):
-    from training.baselines.unit import fit_unit_on_arrays, load_unit, save_unit, spectra_transform
+    from napari_cinn_training.baselines.unit import fit_unit_on_arrays, load_unit, save_unit, spectra_transform
 
     sim, real = _spectra(512, 0.0, 0), _spectra(512, 0.8, 1)
     net = fit_unit_on_arrays(sim, real, seconds=3, data__samples_per_epoch=1024)
@@ -57,7 +57,7 @@ def test_unit_trains_briefly_and_round_trips_file(tmp_path):
     with pytest.raises(FileExistsError, match="--force"):
         save_unit(net, path)
     # the file scores in cinn-train evaluate as a per-pixel method: a cube is transferred pixel by pixel
-    from training.evaluate.methods import resolve_method
+    from napari_cinn_training.evaluate.methods import resolve_method
 
     method = resolve_method(str(path))
     assert method.per_pixel and method.fit is None

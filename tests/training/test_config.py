@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from training.config import ConfigError, load_config
+from napari_cinn_training.config import ConfigError, load_config
 
 CONFIGS = sorted((Path(__file__).parents[2] / "training" / "configs").glob("*.yaml"))
 
@@ -53,7 +53,7 @@ def test_bad_values_are_explained(tmp_path):
 
 
 def test_unknown_model_key_suggests_build_model_argument():
-    from training.lit import build_cinn
+    from napari_cinn_training.lit import build_cinn
 
     cfg = load_config(None, ["model.n_blokcs=2"])
     with pytest.raises(ConfigError, match="did you mean 'model.n_blocks'"):

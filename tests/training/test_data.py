@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from cinn_train_helpers import write_hsi_folders, write_pat_folders
 
-from training.data import CropBatches, DataError, EpochSampler, SpectraBatches, prepare
+from napari_cinn_training.data import CropBatches, DataError, EpochSampler, SpectraBatches, prepare
 
 
 def test_split_is_by_subject_and_real_labels_are_dropped(tmp_path):

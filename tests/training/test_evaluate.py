@@ -6,9 +6,9 @@ import shutil
 import numpy as np
 import pytest
 
-from training.cli import main
-from training.evaluate import EvaluationError, evaluate, resolve_method
-from training.evaluate.data import load_folder
+from napari_cinn_training.cli import main
+from napari_cinn_training.evaluate import EvaluationError, evaluate, resolve_method
+from napari_cinn_training.evaluate.data import load_folder
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +59,7 @@ def test_evaluate_is_deterministic(pat_folders):
 def test_methods_registry_and_baseline_files(tmp_path):
     assert resolve_method("none").fit is not None
     assert resolve_method("moment_matching").name == "moment_matching"  # module discovery
-    assert resolve_method("training.baselines.moment_matching:fit").fit is not None
+    assert resolve_method("napari_cinn_training.baselines.moment_matching:fit").fit is not None
     py = tmp_path / "double.py"
     py.write_text("def fit(sim, real):\n    return lambda x: 2 * x\n")
     transform = resolve_method(str(py)).fit(np.ones((3, 2)), np.ones((3, 2)))
@@ -71,7 +71,7 @@ def test_methods_registry_and_baseline_files(tmp_path):
 
 
 def test_moment_matching_matches_band_moments():
-    from training.baselines.moment_matching import fit
+    from napari_cinn_training.baselines.moment_matching import fit
 
     rng = np.random.default_rng(0)
     sim = rng.normal(0, 1, (500, 4))
@@ -146,7 +146,7 @@ def test_pat_unit_fit_export_then_evaluate(pat_folders, tmp_path):
     """UNIT for PAT images goes through the same CLI as the cINN and is scored as an image method."""
     from cinn_train_helpers import tiny_config, write_config
 
-    from training.baselines.unit import load_unit
+    from napari_cinn_training.baselines.unit import load_unit
 
     cfg = tiny_config(pat_folders / "sim", pat_folders / "real", tmp_path / "run", method="unit",
                       modality="pat", unit={"hidden": 8, "latent": 4},

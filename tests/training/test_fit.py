@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from training.cli import main
+from napari_cinn_training.cli import main
 
 
 def test_fit_export_load_transfer(tiny_run, tmp_path):

@@ -7,8 +7,8 @@ import json
 import pytest
 from cinn_train_helpers import tiny_config, write_config
 
-import training.lit as lit
-from training.cli import main
+import napari_cinn_training.lit as lit
+from napari_cinn_training.cli import main
 
 
 def test_resume_mid_epoch_matches_uninterrupted_run(tiny_run, tmp_path, monkeypatch):

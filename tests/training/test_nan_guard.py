@@ -9,8 +9,8 @@ import torch
 from torch.utils.data import DataLoader
 
 from napari_cinn.core.spectra import HSI_WAVELENGTHS
-from training.config import load_config
-from training.lit import CINNModule, NonFiniteLossError
+from napari_cinn_training.config import load_config
+from napari_cinn_training.lit import CINNModule, NonFiniteLossError
 
 
 def _module(**loss) -> CINNModule:

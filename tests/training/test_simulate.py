@@ -6,15 +6,15 @@ import numpy as np
 import pytest
 
 from napari_cinn.core.spectra import HSI_WAVELENGTHS, PAT_WAVELENGTHS
-from training.simulate.chromophores import absorption, reduced_scattering
-from training.simulate.hsi import (
+from napari_cinn_training.simulate.chromophores import absorption, reduced_scattering
+from napari_cinn_training.simulate.hsi import (
     TISSUES,
     hsi_subject,
     reflectance,
     sample_parameters,
     simulate_spectra,
 )
-from training.simulate.pat import pat_subject
+from napari_cinn_training.simulate.pat import pat_subject
 
 
 def test_absorption_table_has_expected_landmarks():
@@ -92,7 +92,7 @@ def test_pat_arteries_and_veins_differ_as_expected():
 def test_cli_writes_files_the_readers_open(tmp_path):
     from spectral import envi
 
-    from training.cli import main
+    from napari_cinn_training.cli import main
 
     assert main(["simulate", "hsi", "--subjects", "2", "--domain", "real", "--size", "16",
                  "--out", str(tmp_path / "h")]) == 0

@@ -7,13 +7,13 @@ import pytest
 import torch
 from cinn_train_helpers import tiny_config, write_config, write_hsi_folders
 
-from training.cli import main
+from napari_cinn_training.cli import main
 
 
 def test_gaussian_ot_map_matches_pot():
     import ot
 
-    from training.lit import gaussian_ot_map
+    from napari_cinn_training.lit import gaussian_ot_map
 
     rng = np.random.default_rng(0)
     a = rng.normal(size=(2000, 5)) @ rng.normal(size=(5, 5))
@@ -24,7 +24,7 @@ def test_gaussian_ot_map_matches_pot():
 
 
 def test_ot_anchor_is_for_spectra_only():
-    from training.config import ConfigError, config_from_dict
+    from napari_cinn_training.config import ConfigError, config_from_dict
 
     with pytest.raises(ConfigError, match="transport_anchor"):
         config_from_dict({"modality": "pat", "loss": {"transport_anchor": "ot-linear"}})
@@ -33,7 +33,7 @@ def test_ot_anchor_is_for_spectra_only():
 
 
 def test_spectral_norm_discriminator_is_bounded():
-    from training.nets import make_discriminator
+    from napari_cinn_training.nets import make_discriminator
 
     disc = make_discriminator("hsi", 10, 16, 2, spectral_norm=True)
     x = torch.randn(64, 10)
@@ -54,7 +54,7 @@ def test_tiny_fit_with_ot_anchor_round_trips(tmp_path):
                       disc={"spectral_norm": True, "instance_noise": 0.1})
     path = write_config(tmp_path / "tiny.yaml", cfg)
     assert main(["fit", "--config", str(path)]) == 0
-    from training.export import read_checkpoint
+    from napari_cinn_training.export import read_checkpoint
 
     ckpt = read_checkpoint(tmp_path / "run" / "checkpoints" / "last.ckpt")
     A = ckpt["state_dict"]["ot_A"]

@@ -8,7 +8,7 @@ reconstruction (L1) + KL, LSGAN per domain, and cycle reconstruction. Dense nets
 Data are scaled like the cINN's: HSI spectra to unit L2 norm (each keeps its own norm on output),
 then standardised per domain and band (statistics stored in the file).
 
-Entry points: ``cinn-train fit`` with ``method: unit`` (Lightning module ``training.lit.UNITModule``),
+Entry points: ``cinn-train fit`` with ``method: unit`` (Lightning module ``napari_cinn_training.lit.UNITModule``),
 ``cinn-train export`` (writes :func:`save_unit` files), :func:`load_unit`, and :func:`fit` for
 ``cinn-train evaluate --method unit`` (trains for ``CINN_UNIT_SECONDS`` seconds, default 300, on
 the spectra the harness gives it).
@@ -122,7 +122,7 @@ class UNITNet(nn.Module):
 def unit_losses(net: UNITNet, xs: Tensor, xr: Tensor, w: dict[str, float], discs: nn.ModuleDict
                 ) -> tuple[Tensor, dict[str, Tensor], dict[str, Tensor]]:
     """Generator-side UNIT loss for standardised batches; returns (loss, parts, fakes by domain)."""
-    from training.nets import lsgan_generator
+    from napari_cinn_training.nets import lsgan_generator
 
     x = {"sim": xs, "real": xr}
     other = {"sim": "real", "real": "sim"}
@@ -174,7 +174,7 @@ def load_unit(path: str | Path) -> UNITNet:
 
 
 def unit_from_checkpoint(ckpt: dict[str, Any]) -> UNITNet:
-    from training.config import config_from_dict
+    from napari_cinn_training.config import config_from_dict
 
     hp = ckpt["hyper_parameters"]
     cfg = config_from_dict(hp["config"])
@@ -211,10 +211,10 @@ def fit_unit_on_arrays(sim: np.ndarray, real: np.ndarray, seconds: float = 300, 
 
     import lightning as L
 
-    from training.config import Config
-    from training.data import SpectralDataModule, from_arrays
-    from training.fit import build_trainer, planned_iterations
-    from training.lit import UNITModule
+    from napari_cinn_training.config import Config
+    from napari_cinn_training.data import SpectralDataModule, from_arrays
+    from napari_cinn_training.fit import build_trainer, planned_iterations
+    from napari_cinn_training.lit import UNITModule
 
     cfg = Config(method="unit", modality="hsi", seed=seed)
     cfg.data.batch_size, cfg.data.samples_per_epoch, cfg.data.val_samples = 256, 16384, 2048

@@ -37,8 +37,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from training.evaluate import EvaluationError, evaluate, write_report
-    from training.evaluate.report import _fmt
+    from napari_cinn_training.evaluate import EvaluationError, evaluate, write_report
+    from napari_cinn_training.evaluate.report import _fmt
 
     t0 = time.perf_counter()
     try:

@@ -18,8 +18,8 @@ import numpy as np
 
 from napari_cinn.core.metrics import c2st_auc, frechet_distance, mmd2, per_wavelength_difference
 from napari_cinn.core.spectra import normalize_spectra
-from training.evaluate.data import EvaluationError, LabelledImage, check_pair, load_folder
-from training.evaluate.methods import Method, resolve_method
+from napari_cinn_training.evaluate.data import EvaluationError, LabelledImage, check_pair, load_folder
+from napari_cinn_training.evaluate.methods import Method, resolve_method
 
 CLASSIFIERS = ("rf", "lda")
 C2ST_N = 600  # spectra per set for the classifier two-sample tests

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from training.evaluate.data import EvaluationError
+from napari_cinn_training.evaluate.data import EvaluationError
 
 SpectraTransform = Callable[[np.ndarray], np.ndarray]
 FitFunction = Callable[[np.ndarray, np.ndarray], SpectraTransform]
@@ -36,7 +36,7 @@ def _fit_none(sim_spectra: np.ndarray, real_spectra: np.ndarray) -> SpectraTrans
 #: name -> fit function or "module:function" (imported on first use).
 METHODS: dict[str, FitFunction | str] = {
     "none": _fit_none,
-    "moment-matching": "training.baselines.moment_matching:fit",
+    "moment-matching": "napari_cinn_training.baselines.moment_matching:fit",
 }
 
 
@@ -90,7 +90,7 @@ def _from_model(path: Path, device: str) -> Method:
 def _from_unit(path: Path) -> Method:
     import torch
 
-    from training.baselines.unit import load_unit, spectra_transform
+    from napari_cinn_training.baselines.unit import load_unit, spectra_transform
 
     net = load_unit(path)
     spectra = spectra_transform(net)  # chunked, per pixel
@@ -138,7 +138,7 @@ def resolve_method(spec: str, device: str = "auto") -> Method:
             return Method(spec, fit=_import_target(spec), description=spec)
         except (ImportError, AttributeError) as err:
             raise EvaluationError(f"cannot import method {spec!r}: {err}") from err
-    module = f"training.baselines.{spec.replace('-', '_')}"
+    module = f"napari_cinn_training.baselines.{spec.replace('-', '_')}"
     if importlib.util.find_spec(module) is not None:
         fit = getattr(importlib.import_module(module), "fit", None)
         if callable(fit):
@@ -152,7 +152,7 @@ def available_baselines() -> list[str]:
     """Names of modules in ``training/baselines`` (hyphenated), whether or not they import."""
     import pkgutil
 
-    import training.baselines as pkg
+    import napari_cinn_training.baselines as pkg
 
     return [m.name.replace("_", "-") for m in pkgutil.iter_modules(pkg.__path__)
             if not m.name.startswith("_")]

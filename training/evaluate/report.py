@@ -7,7 +7,7 @@ import math
 import os
 from pathlib import Path
 
-from training.evaluate.figures import difference_violins, mean_spectra, pca_kde
+from napari_cinn_training.evaluate.figures import difference_violins, mean_spectra, pca_kde
 
 ROWS = (
     ("bacc_sim", "balanced accuracy, trained on sim"),

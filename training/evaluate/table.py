@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from training.evaluate.data import EvaluationError
+from napari_cinn_training.evaluate.data import EvaluationError
 
 #: (metrics.json key, column title)
 COLUMNS = (

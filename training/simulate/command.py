@@ -32,12 +32,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def generate(modality: str, index: int, domain: str, seed: int, size: int | None):
-    """Return a :class:`training.simulate.hsi.Subject` for either modality."""
+    """Return a :class:`napari_cinn_training.simulate.hsi.Subject` for either modality."""
     if modality == "hsi":
-        from training.simulate.hsi import hsi_subject
+        from napari_cinn_training.simulate.hsi import hsi_subject
 
         return hsi_subject(index, domain, seed, size=size or 64)
-    from training.simulate.pat import pat_subject
+    from napari_cinn_training.simulate.pat import pat_subject
 
     return pat_subject(index, domain, seed, size=size or 128)
 

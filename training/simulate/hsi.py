@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from napari_cinn.core.spectra import HSI_WAVELENGTHS
-from training.simulate.chromophores import absorption
+from napari_cinn_training.simulate.chromophores import absorption
 
 #: Names of the labels; 0 is unlabelled (thin gaps between annotated organs).
 LABEL_NAMES: dict[int, str] = {
@@ -229,7 +229,7 @@ def hsi_subject(index: int, domain: str, seed: int = 0, size: int = 64,
     region and per pixel: correlated draws around the class means (:data:`TISSUE_PARAMS`).
     Deterministic in ``(seed, domain, index)``.
     """
-    from training.simulate.fields import blobs, organ_layout, smooth_field
+    from napari_cinn_training.simulate.fields import blobs, organ_layout, smooth_field
 
     _check_domain(domain)
     rng = subject_rng(seed, domain, index, "hsi")
@@ -245,7 +245,7 @@ def hsi_subject(index: int, domain: str, seed: int = 0, size: int = 64,
     z = subj + region[t] + smooth + pixel
     params = sample_parameters(t, rng, z)
     meta = {"modality": "hsi", "domain": domain, "subject": int(index), "seed": int(seed),
-            "generator": "training.simulate.hsi"}
+            "generator": "napari_cinn_training.simulate.hsi"}
     if domain == "sim":
         spectra = reflectance(params, wl)
     else:

@@ -21,8 +21,8 @@ import numpy as np
 from scipy import ndimage
 
 from napari_cinn.core.spectra import PAT_WAVELENGTHS
-from training.simulate.chromophores import absorption, reduced_scattering
-from training.simulate.hsi import Subject, subject_rng
+from napari_cinn_training.simulate.chromophores import absorption, reduced_scattering
+from napari_cinn_training.simulate.hsi import Subject, subject_rng
 
 LABEL_NAMES: dict[int, str] = {0: "background", 1: "artery", 2: "vein"}
 PIXEL_MM = 0.2
@@ -157,7 +157,7 @@ def pat_subject(index: int, domain: str, seed: int = 0, size: int = 128,
         fluence = np.exp(-SIM_MU_EFF_PER_MM * depth_mm)[None].repeat(wl.size, 0)
     p0 = (mua * fluence).astype(np.float32)
     meta = {"modality": "pat", "domain": domain, "subject": int(index), "seed": int(seed),
-            "generator": "training.simulate.pat", "pixel_mm": PIXEL_MM,
+            "generator": "napari_cinn_training.simulate.pat", "pixel_mm": PIXEL_MM,
             "melanin_fraction": float(melanin)}
     if real:
         tilt = rng.normal(scanner.calib_tilt, scanner.calib_jitter)
