@@ -31,8 +31,9 @@ def _images(make, n: int, domain: str, seed: int, size: int) -> list[LabelledIma
     out = []
     for i in range(n):
         s = make(i, domain, seed, size=size)
-        out.append(LabelledImage(Path(f"{domain}_{i:03d}"), s.cube, s.wavelengths, s.labels,
-                                 s.label_names))
+        out.append(
+            LabelledImage(Path(f"{domain}_{i:03d}"), s.cube, s.wavelengths, s.labels, s.label_names)
+        )
     return out
 
 
@@ -44,25 +45,44 @@ def main() -> int:
     n_hsi, n_pat, seeds = (10, 16, (0,)) if args.quick else (20, 30, (0, 1, 2))
     results: dict[str, float] = {}
     rows = []
-    for modality, make, n, size in (("hsi", hsi_subject, n_hsi, 64),
-                                    ("pat", pat_subject, n_pat, 128)):
+    for modality, make, n, size in (
+        ("hsi", hsi_subject, n_hsi, 64),
+        ("pat", pat_subject, n_pat, 128),
+    ):
         t0 = time.perf_counter()
         sim = _images(make, n, "sim", args.seed, size)
         real = _images(make, n, "real", args.seed, size)
-        metrics, _ = evaluate_images(sim, real, "none", seeds=seeds, classifiers=("rf",),
-                                     pixels_per_image=200)
+        metrics, _ = evaluate_images(
+            sim, real, "none", seeds=seeds, classifiers=("rf",), pixels_per_image=200
+        )
         elapsed = time.perf_counter() - t0
-        for key in ("bacc_sim", "bacc_real", "c2st_auc_sim_real", "f1_sim", "f1_real",
-                    "auroc_sim", "auroc_real", "mmd_sim_real"):
+        for key in (
+            "bacc_sim",
+            "bacc_real",
+            "c2st_auc_sim_real",
+            "f1_sim",
+            "f1_real",
+            "auroc_sim",
+            "auroc_real",
+            "mmd_sim_real",
+        ):
             if key in metrics:
                 name = "c2st_auc" if key == "c2st_auc_sim_real" else key.replace("_sim_real", "")
                 results[f"{modality}_{name}"] = round(metrics[key]["mean"], 4)
                 results[f"{modality}_{name}_std"] = round(metrics[key]["std"], 4)
         gap = results[f"{modality}_bacc_real"] - results[f"{modality}_bacc_sim"]
         results[f"{modality}_gap_points"] = round(100 * gap, 1)
-        rows.append((modality, n, results[f"{modality}_bacc_sim"],
-                     results[f"{modality}_bacc_real"], 100 * gap,
-                     results[f"{modality}_c2st_auc"], elapsed))
+        rows.append(
+            (
+                modality,
+                n,
+                results[f"{modality}_bacc_sim"],
+                results[f"{modality}_bacc_real"],
+                100 * gap,
+                results[f"{modality}_c2st_auc"],
+                elapsed,
+            )
+        )
     rng = np.random.default_rng(args.seed)
     simulate_spectra(10_000, "real", rng)  # warm-up (imports, table load)
     t0 = time.perf_counter()
@@ -76,13 +96,17 @@ def main() -> int:
     results["hsi_spectra_per_s"] = round(1_000_000 / t_real)
     results["seeds"] = len(seeds)
 
-    print(f"{'task':<28}{'subj/dom':>9}{'bacc sim':>10}{'bacc real':>11}{'gap pts':>9}"
-          f"{'C2ST':>7}{'time s':>8}")
+    print(
+        f"{'task':<28}{'subj/dom':>9}{'bacc sim':>10}{'bacc real':>11}{'gap pts':>9}"
+        f"{'C2ST':>7}{'time s':>8}"
+    )
     tasks = {"hsi": "HSI 10-organ pixels", "pat": "PAT artery vs vein pixels"}
     for modality, n, bs, br, gap, c2, el in rows:
         print(f"{tasks[modality]:<28}{n:>9}{bs:>10.3f}{br:>11.3f}{gap:>9.1f}{c2:>7.3f}{el:>8.1f}")
-    print(f"HSI generator, 1e6 spectra: real-like {t_real:.2f} s, sim {t_sim:.2f} s "
-          f"({results['hsi_spectra_per_s']:,} real-like spectra/s)")
+    print(
+        f"HSI generator, 1e6 spectra: real-like {t_real:.2f} s, sim {t_sim:.2f} s "
+        f"({results['hsi_spectra_per_s']:,} real-like spectra/s)"
+    )
     print(json.dumps(results))
     return 0
 

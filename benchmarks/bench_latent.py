@@ -34,7 +34,9 @@ def smooth_cube(rng, wl, shape=(120, 120), shift=0.0) -> np.ndarray:
     base = 0.3 + 0.4 * rng.random((n, 1)) + shift
     centers = rng.uniform(520, 980, (n, 3))
     depth = rng.uniform(0.05, 0.2, (n, 3))
-    dips = (depth[:, :, None] * np.exp(-0.5 * ((wl[None, None] - centers[:, :, None]) / 30) ** 2)).sum(1)
+    dips = (
+        depth[:, :, None] * np.exp(-0.5 * ((wl[None, None] - centers[:, :, None]) / 30) ** 2)
+    ).sum(1)
     spectra = np.clip(base - dips + 0.01 * rng.standard_normal((n, wl.size)), 0.01, None)
     return spectra.T.reshape(wl.size, *shape).astype(np.float32)
 
@@ -54,14 +56,19 @@ def main() -> dict:
         which = f"sample model {SAMPLE_MODEL.relative_to(ROOT)}"
     else:
         model = build_model("hsi")
-        which = "NOTE: sample model not found; default-size build_model('hsi') (untrained, timing only)"
+        which = (
+            "NOTE: sample model not found; default-size build_model('hsi') (untrained, timing only)"
+        )
     n_params = sum(p.numel() for p in model.parameters())
     wl = np.asarray(model.wavelengths, dtype=float)
     rng = np.random.default_rng(0)
     viewer = napari.Viewer(show=True)
     for name, shift in (("sim", 0.0), ("real", 0.1)):
-        viewer.add_image(smooth_cube(rng, wl, shift=shift), name=name,
-                         metadata={"wavelengths": wl, "domain": name})
+        viewer.add_image(
+            smooth_cube(rng, wl, shift=shift),
+            name=name,
+            metadata={"wavelengths": wl, "domain": name},
+        )
     widget = LatentWidget(viewer)
     viewer.window.add_dock_widget(widget, name="Latent space")
     widget.set_model(model)
@@ -103,10 +110,14 @@ def main() -> dict:
         app.processEvents()
     viewer.close()
 
-    print(f"Latent space dock: {n} pixels ({PER_LAYER} per layer, 2 layers), torch threads {THREADS}")
+    print(
+        f"Latent space dock: {n} pixels ({PER_LAYER} per layer, 2 layers), torch threads {THREADS}"
+    )
     print(f"model: {which} ({n_params / 1e6:.2f} M parameters)")
-    print(f"{'pixels':>8} {'drawn s':>8} {'encode s (1 thread)':>20} "
-          f"{f'encode s ({THREADS} threads)':>21} {'goal s':>7}")
+    print(
+        f"{'pixels':>8} {'drawn s':>8} {'encode s (1 thread)':>20} "
+        f"{f'encode s ({THREADS} threads)':>21} {'goal s':>7}"
+    )
     print(f"{n:>8} {total:>8.2f} {enc:>20.2f} {enc_by_threads[THREADS]:>21.2f} {GOAL_S:>7.1f}")
     result = {
         "benchmark": "latent_projection",
@@ -121,7 +132,9 @@ def main() -> dict:
         "load_avg_1min": round(os.getloadavg()[0], 2),  # machine shared: context for the figure
         "meets_goal": bool(total <= GOAL_S),
     }
-    print(f"machine load average (1 min) during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(
+        f"machine load average (1 min) during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    )
     print(json.dumps(result))
     return result
 

@@ -177,7 +177,10 @@ def bench_startup(repeats: int) -> dict:
         for _ in range(repeats):
             proc = subprocess.run(
                 [sys.executable, "-c", STARTUP.format(disable=disable)],
-                capture_output=True, text=True, cwd=ROOT, timeout=300,
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
+                timeout=300,
             )
             line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")), None)
             if line is None:
@@ -191,9 +194,16 @@ def bench_startup(repeats: int) -> dict:
         res[f"torch_imported_at_startup_{label}"] = any(torch_flags)
         res[f"napari_cinn_modules_at_startup_{label}"] = modules
     proc = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c",
-         "import napari_cinn.io._napari, napari_cinn._sample_data, napari_cinn.widgets.transfer"],
-        capture_output=True, text=True, cwd=ROOT,
+        [
+            sys.executable,
+            "-X",
+            "importtime",
+            "-c",
+            "import napari_cinn.io._napari, napari_cinn._sample_data, napari_cinn.widgets.transfer",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
     )
     tops = [ln for ln in proc.stderr.splitlines() if ln.rstrip().endswith(("torch", "napari_cinn"))]
     res["plugin_modules_import_torch"] = any(ln.rstrip().endswith(" torch") for ln in tops)

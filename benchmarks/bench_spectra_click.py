@@ -117,7 +117,9 @@ def main() -> dict:
         "load_avg_1min": round(os.getloadavg()[0], 2),  # machine shared: context for the figure
         "meets_goal": bool(med <= GOAL_MS),
     }
-    print(f"machine load average (1 min) during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(
+        f"machine load average (1 min) during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    )
     print(json.dumps(result))
     return result
 

@@ -99,7 +99,9 @@ def main() -> None:
     p.add_argument("--height", type=int, default=480)
     p.add_argument("--width", type=int, default=640)
     p.add_argument("--chunk", type=int, default=None, help="pixels per chunk (default: the core's)")
-    p.add_argument("--no-memmap", action="store_true", help="skip the memory-mapped peak-memory run")
+    p.add_argument(
+        "--no-memmap", action="store_true", help="skip the memory-mapped peak-memory run"
+    )
     args = p.parse_args()
 
     device = resolve_device(args.device)
@@ -121,16 +123,28 @@ def main() -> None:
     rate = n / seconds
 
     full_chunks, rest = divmod(n, chunk)
-    ideal = full_chunks * matmul_time(model, chunk, device) + (matmul_time(model, rest, device) if rest else 0)
+    ideal = full_chunks * matmul_time(model, chunk, device) + (
+        matmul_time(model, rest, device) if rest else 0
+    )
     ratio = ideal / seconds
-    peak = None if args.no_memmap or device.type != "cpu" else memmap_peak(args.height, args.width, 8192)
+    peak = (
+        None
+        if args.no_memmap or device.type != "cpu"
+        else memmap_peak(args.height, args.width, 8192)
+    )
     cube_mb = cube.nbytes / 1e6
     params = sum(q.numel() for q in model.parameters() if q.requires_grad)
 
     rows = [
-        ("device", str(device) + (f" ({torch.cuda.get_device_name()})" if device.type == "cuda" else "")),
+        (
+            "device",
+            str(device) + (f" ({torch.cuda.get_device_name()})" if device.type == "cuda" else ""),
+        ),
         ("torch threads", torch.get_num_threads()),
-        ("model", f"default HSI cINN, {len(model.flow.module_list)} blocks, {params / 1e6:.2f} M parameters"),
+        (
+            "model",
+            f"default HSI cINN, {len(model.flow.module_list)} blocks, {params / 1e6:.2f} M parameters",
+        ),
         ("cube", f"{args.width}×{args.height}×100 ({cube_mb:.0f} MB)"),
         ("transfer time", f"{seconds:.2f} s"),
         ("spectra/s", f"{rate:,.0f}"),
@@ -138,18 +152,35 @@ def main() -> None:
         ("share of matmul rate", f"{100 * ratio:.0f} %"),
     ]
     if peak is not None:
-        rows.append(("memmap → memmap, chunk 8192", f"working memory +{peak[0]:.0f} MB; mapped file pages "
-                     f"{peak[1]:.0f} MB (cube {cube_mb:.0f} MB in + {cube_mb:.0f} MB out, reclaimable)"))
+        rows.append(
+            (
+                "memmap → memmap, chunk 8192",
+                f"working memory +{peak[0]:.0f} MB; mapped file pages "
+                f"{peak[1]:.0f} MB (cube {cube_mb:.0f} MB in + {cube_mb:.0f} MB out, reclaimable)",
+            )
+        )
     width = max(len(k) for k, _ in rows)
     for k, v in rows:
         print(f"{k:<{width}}  {v}")
-    print(json.dumps({
-        "device": device.type, "height": args.height, "width": args.width, "chunk": chunk,
-        "transfer_s": round(seconds, 3), "spectra_per_s": round(rate), "matmul_s": round(ideal, 3),
-        "matmul_ratio": round(ratio, 3), "memmap_anon_peak_mb": None if peak is None else round(peak[0], 1),
-        "memmap_file_rss_mb": None if peak is None else round(peak[1], 1), "cube_mb": round(cube_mb, 1),
-        "threads": torch.get_num_threads(), "cpu_count": os.cpu_count(),
-    }))
+    print(
+        json.dumps(
+            {
+                "device": device.type,
+                "height": args.height,
+                "width": args.width,
+                "chunk": chunk,
+                "transfer_s": round(seconds, 3),
+                "spectra_per_s": round(rate),
+                "matmul_s": round(ideal, 3),
+                "matmul_ratio": round(ratio, 3),
+                "memmap_anon_peak_mb": None if peak is None else round(peak[0], 1),
+                "memmap_file_rss_mb": None if peak is None else round(peak[1], 1),
+                "cube_mb": round(cube_mb, 1),
+                "threads": torch.get_num_threads(),
+                "cpu_count": os.cpu_count(),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -91,7 +91,8 @@ def undock(viewer, dock_widget) -> None:
 def both_labelled(viewer, value: int) -> np.ndarray:
     """Pixels labelled ``value`` in both sample label masks (the two cubes differ in layout)."""
     return (np.asarray(viewer.layers[SIM_LABELS].data) == value) & (
-        np.asarray(viewer.layers[REAL_LABELS].data) == value)
+        np.asarray(viewer.layers[REAL_LABELS].data) == value
+    )
 
 
 def inner_pixel(mask: np.ndarray) -> tuple[int, int]:
@@ -157,8 +158,11 @@ def shot_transfer(viewer, app) -> None:
 
 def shot_spectra(viewer, app) -> tuple[int, int]:
     """Returns the clicked pixel (y, x)."""
-    roi = viewer.add_labels(both_labelled(viewer, ROI_CLASS).astype(np.uint8) * ROI_CLASS,
-                            name="bladder in both", opacity=0.45)
+    roi = viewer.add_labels(
+        both_labelled(viewer, ROI_CLASS).astype(np.uint8) * ROI_CLASS,
+        name="bladder in both",
+        opacity=0.45,
+    )
     show_only(viewer, [SIM, "bladder in both"])
     dock_widget, widget = dock(viewer, "Spectra")
     settle(app)
@@ -170,8 +174,10 @@ def shot_spectra(viewer, app) -> tuple[int, int]:
     viewer.layers.selection.active = viewer.layers[SIM]
     widget.plot.draw()
     save(viewer, app, "spectra.png")
-    print(f"  spectra: colon pixel (y={y}, x={x}); ROI bladder in both, "
-          f"{int(np.count_nonzero(roi.data))} px; {widget.status.text()}")
+    print(
+        f"  spectra: colon pixel (y={y}, x={x}); ROI bladder in both, "
+        f"{int(np.count_nonzero(roi.data))} px; {widget.status.text()}"
+    )
     undock(viewer, dock_widget)
     viewer.layers.remove(roi)
     return y, x
@@ -227,11 +233,22 @@ def shot_compare(viewer, app) -> None:
 # ----------------------------------------------------------------------------- main
 def main() -> int:
     if not os.environ.get("DISPLAY") and shutil.which("xvfb-run") and "--no-xvfb" not in sys.argv:
-        cmd = ["xvfb-run", "-a", "-s", "-screen 0 1600x1000x24", sys.executable, __file__, "--no-xvfb"]
+        cmd = [
+            "xvfb-run",
+            "-a",
+            "-s",
+            "-screen 0 1600x1000x24",
+            sys.executable,
+            __file__,
+            "--no-xvfb",
+        ]
         return subprocess.call(cmd)
     if not MODEL.exists():
-        print(f"error: the shipped model {MODEL.relative_to(ROOT)} is missing; "
-              "see sample_data/README.md for how it is made", file=sys.stderr)
+        print(
+            f"error: the shipped model {MODEL.relative_to(ROOT)} is missing; "
+            "see sample_data/README.md for how it is made",
+            file=sys.stderr,
+        )
         return 1
     import napari
     from qtpy.QtWidgets import QApplication

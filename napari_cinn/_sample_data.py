@@ -33,9 +33,11 @@ def sample_file(key: str) -> Path:
         raise KeyError(f"unknown sample {key!r}; choose one of {sorted(FILES)}")
     path = SAMPLE_DIR / FILES[key]
     if not path.is_file():
-        raise FileNotFoundError(f"sample {key!r}: {path} is missing from this installation of "
-                                "napari-cinn; reinstall it, or regenerate the file with "
-                                "`cinn-train simulate` (sample_data/README.md)")
+        raise FileNotFoundError(
+            f"sample {key!r}: {path} is missing from this installation of "
+            "napari-cinn; reinstall it, or regenerate the file with "
+            "`cinn-train simulate` (sample_data/README.md)"
+        )
     return path
 
 

@@ -13,11 +13,23 @@ from importlib import import_module
 
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "simulate": ("napari_cinn_training.simulate.command", "write the synthetic HSI/PAT benchmark to a folder"),
+    "simulate": (
+        "napari_cinn_training.simulate.command",
+        "write the synthetic HSI/PAT benchmark to a folder",
+    ),
     "fit": ("napari_cinn_training.fit", "train a cINN or a baseline from a YAML config"),
-    "export": ("napari_cinn_training.export", "turn a training checkpoint into a model file for the plugin"),
-    "evaluate": ("napari_cinn_training.evaluate.command", "score a transfer method on downstream tasks"),
-    "table": ("napari_cinn_training.evaluate.table", "pool evaluation reports (e.g. training seeds) into one table"),
+    "export": (
+        "napari_cinn_training.export",
+        "turn a training checkpoint into a model file for the plugin",
+    ),
+    "evaluate": (
+        "napari_cinn_training.evaluate.command",
+        "score a transfer method on downstream tasks",
+    ),
+    "table": (
+        "napari_cinn_training.evaluate.table",
+        "pool evaluation reports (e.g. training seeds) into one table",
+    ),
 }
 
 
@@ -40,8 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if getattr(args, "_missing", None):
-        print(f"cinn-train {args.command}: unavailable ({args._missing}); "
-              "install the training extra: pip install 'napari-cinn[train]'", file=sys.stderr)
+        print(
+            f"cinn-train {args.command}: unavailable ({args._missing}); "
+            "install the training extra: pip install 'napari-cinn[train]'",
+            file=sys.stderr,
+        )
         return 2
     return int(import_module(args._module).run(args) or 0)
 

@@ -48,7 +48,9 @@ class DiscConfig:
     hidden: int = 256  # HSI: width of the hidden layers; PAT: channels of the first conv
     layers: int = 2  # HSI: hidden layers; PAT: stride-2 conv layers
     spectral_norm: bool = False  # spectral normalisation of every layer (Miyato et al. 2018)
-    instance_noise: float = 0.0  # std of Gaussian noise on both inputs of a discriminator (flow units)
+    instance_noise: float = (
+        0.0  # std of Gaussian noise on both inputs of a discriminator (flow units)
+    )
 
 
 @dataclass
@@ -56,7 +58,9 @@ class LossConfig:
     """Loss weights and schedules."""
 
     nll_weight: float = 1.0
-    adv_weight: float = 1.0  # LSGAN generator loss weight once warmed up (0 disables discriminators)
+    adv_weight: float = (
+        1.0  # LSGAN generator loss weight once warmed up (0 disables discriminators)
+    )
     adv_start: int = 200  # iterations of pure maximum likelihood before the adversarial term
     adv_ramp: int = 200  # iterations over which the adversarial weight ramps linearly to adv_weight
     noise: float = 0.0  # Gaussian augmentation, in units of each band's std (paper: 0.1)
@@ -104,7 +108,9 @@ class TrainerConfig:
     out_dir: str = "runs/cinn"
     log_every_n_steps: int = 25
     checkpoint_every_n_steps: int = 200  # iterations between "last.ckpt" refreshes
-    keep_checkpoints: bool = False  # also keep each periodic checkpoint as step<N>.ckpt (to pick one later)
+    keep_checkpoints: bool = (
+        False  # also keep each periodic checkpoint as step<N>.ckpt (to pick one later)
+    )
     val_check_interval: Any = 1.0
     num_threads: int = 0  # torch CPU threads (0: leave torch's default)
     progress_bar: bool = True
@@ -174,7 +180,9 @@ class Config:
         if self.optim.lr <= 0 or self.optim.disc_lr <= 0:
             raise ConfigError("optim.lr and optim.disc_lr must be > 0")
         if self.loss.transport_anchor == "ot-linear" and self.modality != "hsi":
-            raise ConfigError("loss.transport_anchor 'ot-linear' maps spectra: use it with modality 'hsi'")
+            raise ConfigError(
+                "loss.transport_anchor 'ot-linear' maps spectra: use it with modality 'hsi'"
+            )
         if self.method == "ot" and self.modality != "hsi":
             raise ConfigError("method 'ot' maps spectra: use it with modality 'hsi'")
         return self
@@ -232,7 +240,9 @@ def _build(cls: type, values: dict[str, Any], prefix: str, where: str) -> Any:
             kwargs[key] = _build(hint, value, f"{dotted}.", where)
         elif key == "model" and cls is Config:
             if not isinstance(value, dict):
-                raise ConfigError(f"model must be a mapping of build_model arguments, got {value!r}")
+                raise ConfigError(
+                    f"model must be a mapping of build_model arguments, got {value!r}"
+                )
             kwargs[key] = dict(value)
         else:
             kwargs[key] = _coerce(value, hint, dotted)

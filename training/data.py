@@ -71,8 +71,12 @@ class DomainData:
         if not self.subjects:
             return np.empty((0, self.wavelengths.size), np.float32)
         if self.subjects[0].images is not None:
-            return np.concatenate([s.images.transpose(0, 2, 3, 1).reshape(-1, s.images.shape[1])
-                                   for s in self.subjects])
+            return np.concatenate(
+                [
+                    s.images.transpose(0, 2, 3, 1).reshape(-1, s.images.shape[1])
+                    for s in self.subjects
+                ]
+            )
         return np.concatenate([s.spectra for s in self.subjects])
 
 
@@ -85,12 +89,19 @@ def list_files(path: str | Path, domain: str) -> list[Path]:
         return [p]
     if not p.is_dir():
         raise DataError(f"{domain} data folder {str(p)!r} does not exist")
-    files = sorted(f for f in p.iterdir()
-                   if f.is_file() and f.suffix.lower() in EXTENSIONS
-                   and not any(f.name.endswith(s) for s in _SIDECARS) and not f.name.startswith("."))
+    files = sorted(
+        f
+        for f in p.iterdir()
+        if f.is_file()
+        and f.suffix.lower() in EXTENSIONS
+        and not any(f.name.endswith(s) for s in _SIDECARS)
+        and not f.name.startswith(".")
+    )
     if not files:
-        raise DataError(f"{domain} data folder {str(p)!r} holds no readable spectral files "
-                        f"(looked for {', '.join(EXTENSIONS)})")
+        raise DataError(
+            f"{domain} data folder {str(p)!r} holds no readable spectral files "
+            f"(looked for {', '.join(EXTENSIONS)})"
+        )
     return files
 
 
@@ -123,8 +134,15 @@ def _read(path: Path, with_labels: bool):
     return image
 
 
-def load_domain(path: str | Path, domain: str, modality: str, *, with_labels: bool,
-                wavelengths: np.ndarray | None = None, background: bool = True) -> DomainData:
+def load_domain(
+    path: str | Path,
+    domain: str,
+    modality: str,
+    *,
+    with_labels: bool,
+    wavelengths: np.ndarray | None = None,
+    background: bool = True,
+) -> DomainData:
     """Read every file of one domain.
 
     Parameters
@@ -143,9 +161,11 @@ def load_domain(path: str | Path, domain: str, modality: str, *, with_labels: bo
         if wavelengths is None:
             wavelengths = wl
         elif not same_grid(wl, wavelengths):
-            raise DataError(f"{f}: wavelengths ({describe_grid(wl)}) differ from the rest of the "
-                            f"training data ({describe_grid(wavelengths)}); resample the files to one "
-                            "grid first")
+            raise DataError(
+                f"{f}: wavelengths ({describe_grid(wl)}) differ from the rest of the "
+                f"training data ({describe_grid(wavelengths)}); resample the files to one "
+                "grid first"
+            )
         cube = np.asarray(image.data, dtype=np.float32)
         if cube.ndim == 3:
             cube = cube[:, None]  # (bands, 1, y, x)
@@ -153,8 +173,9 @@ def load_domain(path: str | Path, domain: str, modality: str, *, with_labels: bo
         if labels is not None and labels.ndim == 2:
             labels = labels[None]
         if labels is not None and labels.shape != cube.shape[1:]:
-            raise DataError(f"{f}: label mask shape {labels.shape} does not match the image "
-                            f"{cube.shape[1:]}")
+            raise DataError(
+                f"{f}: label mask shape {labels.shape} does not match the image {cube.shape[1:]}"
+            )
         subject = str(image.metadata.get("subject", f.stem)) if image.metadata else f.stem
         s = Subject(path=f, subject=subject, domain=domain, sha256=file_sha256(f))
         if modality == "hsi":
@@ -179,35 +200,55 @@ def load_domain(path: str | Path, domain: str, modality: str, *, with_labels: bo
     return data
 
 
-def split_subjects(data: DomainData, val_fraction: float, seed: int) -> tuple[DomainData, DomainData]:
+def split_subjects(
+    data: DomainData, val_fraction: float, seed: int
+) -> tuple[DomainData, DomainData]:
     """Subject-level train/validation split (files of one subject stay together).
 
     With a single subject, validation uses that subject too (a warning says so).
     """
     names = sorted({s.subject for s in data.subjects})
-    rng = np.random.default_rng([seed, len(names), DOMAINS.index(data.domain) if data.domain in DOMAINS else 7])
+    rng = np.random.default_rng(
+        [seed, len(names), DOMAINS.index(data.domain) if data.domain in DOMAINS else 7]
+    )
     order = rng.permutation(len(names))
     n_val = int(round(val_fraction * len(names)))
     n_val = min(max(n_val, 1 if val_fraction > 0 else 0), len(names) - 1)
     val_names = {names[i] for i in order[:n_val]}
-    train = DomainData(data.domain, data.wavelengths, [s for s in data.subjects if s.subject not in val_names])
-    val = DomainData(data.domain, data.wavelengths, [s for s in data.subjects if s.subject in val_names])
+    train = DomainData(
+        data.domain, data.wavelengths, [s for s in data.subjects if s.subject not in val_names]
+    )
+    val = DomainData(
+        data.domain, data.wavelengths, [s for s in data.subjects if s.subject in val_names]
+    )
     if not val.subjects:
-        log.warning("%s: only %d subject(s): validation reuses the training subjects", data.domain, len(names))
+        log.warning(
+            "%s: only %d subject(s): validation reuses the training subjects",
+            data.domain,
+            len(names),
+        )
         val = train
     return train, val
 
 
-def manifest(datas: dict[str, DomainData], splits: dict[str, tuple[DomainData, DomainData]]) -> dict:
+def manifest(
+    datas: dict[str, DomainData], splits: dict[str, tuple[DomainData, DomainData]]
+) -> dict:
     """JSON-able record of the data: per domain the files, subjects, split and SHA-256."""
     out: dict = {}
     for domain, d in datas.items():
         train, val = splits[domain]
         val_paths = {s.path for s in val.subjects} if val is not train else set()
-        out[domain] = [{"file": str(s.path), "subject": s.subject, "sha256": s.sha256,
-                        "split": "val" if s.path in val_paths else "train",
-                        "samples": int(len(s.spectra) if s.spectra is not None else len(s.images))}
-                       for s in d.subjects]
+        out[domain] = [
+            {
+                "file": str(s.path),
+                "subject": s.subject,
+                "sha256": s.sha256,
+                "split": "val" if s.path in val_paths else "train",
+                "samples": int(len(s.spectra) if s.spectra is not None else len(s.images)),
+            }
+            for s in d.subjects
+        ]
     return out
 
 
@@ -238,8 +279,9 @@ class SpectraBatches(_EpochBatches):
     ``"sim_labels"`` ``(B,)`` when the sim files have labels.
     """
 
-    def __init__(self, domains: dict[str, DomainData], batch_size: int, samples_per_epoch: int,
-                 seed: int = 0):
+    def __init__(
+        self, domains: dict[str, DomainData], batch_size: int, samples_per_epoch: int, seed: int = 0
+    ):
         self.spectra = {d: [s.spectra for s in dd.subjects] for d, dd in domains.items()}
         self.labels = {d: [s.labels for s in dd.subjects] for d, dd in domains.items()}
         self.batch_size = int(batch_size)
@@ -274,13 +316,22 @@ class CropBatches(_EpochBatches):
     random horizontal flips augment. ``crop`` must not exceed the image size.
     """
 
-    def __init__(self, domains: dict[str, DomainData], batch_size: int, samples_per_epoch: int,
-                 crop: int, seed: int = 0, flip: bool = True):
+    def __init__(
+        self,
+        domains: dict[str, DomainData],
+        batch_size: int,
+        samples_per_epoch: int,
+        crop: int,
+        seed: int = 0,
+        flip: bool = True,
+    ):
         self.images = {d: [s.images for s in dd.subjects] for d, dd in domains.items()}
         for d, imgs in self.images.items():
             for s, im in zip(domains[d].subjects, imgs, strict=True):
                 if min(im.shape[2:]) < crop:
-                    raise DataError(f"{s.path}: image {im.shape[2:]} is smaller than data.crop={crop}")
+                    raise DataError(
+                        f"{s.path}: image {im.shape[2:]} is smaller than data.crop={crop}"
+                    )
         self.batch_size, self.crop, self.flip = int(batch_size), int(crop), flip
         self.n_batches = max(1, int(samples_per_epoch) // self.batch_size)
         self.seed, self.epoch = int(seed), 0
@@ -296,7 +347,7 @@ class CropBatches(_EpochBatches):
                 z = rng.integers(im.shape[0])
                 y0 = rng.integers(im.shape[2] - c + 1)
                 x0 = rng.integers(im.shape[3] - c + 1)
-                patch = im[z, :, y0:y0 + c, x0:x0 + c]
+                patch = im[z, :, y0 : y0 + c, x0 : x0 + c]
                 if self.flip and rng.random() < 0.5:
                     patch = patch[:, :, ::-1]
                 crops.append(patch)
@@ -304,21 +355,24 @@ class CropBatches(_EpochBatches):
         return out
 
 
-def fixed_validation(domains: dict[str, DomainData], modality: str, n: int, crop: int,
-                     seed: int) -> dict[str, torch.Tensor]:
+def fixed_validation(
+    domains: dict[str, DomainData], modality: str, n: int, crop: int, seed: int
+) -> dict[str, torch.Tensor]:
     """A fixed validation set per domain: ``n`` spectra ``(n, bands)`` (HSI) or ``ceil(n/16)``
     crops ``(m, bands, crop, crop)`` (PAT), balanced over files."""
     if modality == "hsi":
         ds = SpectraBatches(domains, batch_size=n, samples_per_epoch=n, seed=seed + 10_007)
     else:
         m = max(1, -(-n // 16))
-        ds = CropBatches(domains, batch_size=m, samples_per_epoch=m, crop=crop, seed=seed + 10_007,
-                         flip=False)
+        ds = CropBatches(
+            domains, batch_size=m, samples_per_epoch=m, crop=crop, seed=seed + 10_007, flip=False
+        )
     return ds[0]
 
 
-def training_arrays(domains: dict[str, DomainData], modality: str, limit: int = 200_000,
-                    seed: int = 0) -> dict[str, np.ndarray]:
+def training_arrays(
+    domains: dict[str, DomainData], modality: str, limit: int = 200_000, seed: int = 0
+) -> dict[str, np.ndarray]:
     """A subsample of each domain's training data to fit normalisation statistics.
 
     HSI ``(n, bands)`` spectra; PAT ``(n_images, bands, y, x)`` images (whole images).
@@ -353,21 +407,41 @@ class TrainingData:
     def describe(self) -> str:
         parts = []
         for d in DOMAINS:
-            n_tr = sum(len(s.spectra) if s.spectra is not None else len(s.images) for s in self.train[d].subjects)
+            n_tr = sum(
+                len(s.spectra) if s.spectra is not None else len(s.images)
+                for s in self.train[d].subjects
+            )
             unit = "spectra" if self.modality == "hsi" else "images"
-            parts.append(f"{d}: {len(self.train[d].subjects)} train / {len(self.val[d].subjects)} val "
-                         f"subjects ({n_tr} {unit} for training)")
+            parts.append(
+                f"{d}: {len(self.train[d].subjects)} train / {len(self.val[d].subjects)} val "
+                f"subjects ({n_tr} {unit} for training)"
+            )
         return f"{describe_grid(self.wavelengths)}; " + "; ".join(parts)
 
 
-def prepare(sim: str | Path, real: str | Path, modality: str, *, val_fraction: float = 0.2,
-            seed: int = 0, background: bool = True, expect_bands: Sequence[float] | None = None
-            ) -> TrainingData:
+def prepare(
+    sim: str | Path,
+    real: str | Path,
+    modality: str,
+    *,
+    val_fraction: float = 0.2,
+    seed: int = 0,
+    background: bool = True,
+    expect_bands: Sequence[float] | None = None,
+) -> TrainingData:
     """Read both domains, check that they share one wavelength grid, and split each by subject."""
-    sim_data = load_domain(sim, "sim", modality, with_labels=True, background=background,
-                           wavelengths=None if expect_bands is None else np.asarray(expect_bands))
+    sim_data = load_domain(
+        sim,
+        "sim",
+        modality,
+        with_labels=True,
+        background=background,
+        wavelengths=None if expect_bands is None else np.asarray(expect_bands),
+    )
     try:
-        real_data = load_domain(real, "real", modality, with_labels=False, wavelengths=sim_data.wavelengths)
+        real_data = load_domain(
+            real, "real", modality, with_labels=False, wavelengths=sim_data.wavelengths
+        )
     except DataError as err:
         if "differ from the rest" in str(err):
             raise DataError(f"{err} (the sim data in {str(sim)!r} is the reference)") from None
@@ -425,8 +499,16 @@ class _Fixed(Dataset):
 class SpectralDataModule(L.LightningDataModule):
     """Lightning data module over :class:`TrainingData` (batches are built by the datasets)."""
 
-    def __init__(self, data: TrainingData, batch_size: int, samples_per_epoch: int, crop: int = 64,
-                 val_samples: int = 4096, num_workers: int = 0, seed: int = 0):
+    def __init__(
+        self,
+        data: TrainingData,
+        batch_size: int,
+        samples_per_epoch: int,
+        crop: int = 64,
+        val_samples: int = 4096,
+        num_workers: int = 0,
+        seed: int = 0,
+    ):
         super().__init__()
         self.data = data
         self.batch_size, self.samples_per_epoch, self.crop = batch_size, samples_per_epoch, crop
@@ -435,24 +517,36 @@ class SpectralDataModule(L.LightningDataModule):
 
     def train_dataset(self) -> Dataset:
         if self.data.modality == "hsi":
-            return SpectraBatches(self.data.train, self.batch_size, self.samples_per_epoch, self.seed)
-        return CropBatches(self.data.train, self.batch_size, self.samples_per_epoch, self.crop, self.seed)
+            return SpectraBatches(
+                self.data.train, self.batch_size, self.samples_per_epoch, self.seed
+            )
+        return CropBatches(
+            self.data.train, self.batch_size, self.samples_per_epoch, self.crop, self.seed
+        )
 
     def train_dataloader(self) -> DataLoader:
         ds = self.train_dataset()
         trainer = self.trainer
         rank, world = (trainer.global_rank, trainer.world_size) if trainer is not None else (0, 1)
         self.sampler = EpochSampler(len(ds), rank, world)
-        return DataLoader(ds, batch_size=None, sampler=self.sampler, num_workers=self.num_workers,
-                          persistent_workers=False)
+        return DataLoader(
+            ds,
+            batch_size=None,
+            sampler=self.sampler,
+            num_workers=self.num_workers,
+            persistent_workers=False,
+        )
 
     def val_dataloader(self) -> DataLoader:
-        batch = fixed_validation(self.data.val, self.data.modality, self.val_samples, self.crop, self.seed)
+        batch = fixed_validation(
+            self.data.val, self.data.modality, self.val_samples, self.crop, self.seed
+        )
         return DataLoader(_Fixed(batch), batch_size=None)
 
 
-def from_arrays(sim: np.ndarray, real: np.ndarray, modality: str = "hsi",
-                wavelengths: np.ndarray | None = None) -> TrainingData:
+def from_arrays(
+    sim: np.ndarray, real: np.ndarray, modality: str = "hsi", wavelengths: np.ndarray | None = None
+) -> TrainingData:
     """Training data from in-memory samples (HSI ``(n, bands)``; PAT ``(n, bands, y, x)``), one
     subject per domain, validation on the same data (for baselines fitted inside ``evaluate``)."""
     bands = sim.shape[1]

@@ -22,11 +22,18 @@ class ExportError(ValueError):
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.description = ("Write the model file (.safetensors) of a training checkpoint, with its "
-                          "provenance (config, data hashes, git commit, date, final metrics).")
-    parser.add_argument("checkpoint", metavar="CKPT", help="a checkpoint of cinn-train fit, e.g. "
-                        "runs/hsi_sample/checkpoints/last.ckpt")
-    parser.add_argument("--out", required=True, metavar="FILE.safetensors", help="model file to write")
+    parser.description = (
+        "Write the model file (.safetensors) of a training checkpoint, with its "
+        "provenance (config, data hashes, git commit, date, final metrics)."
+    )
+    parser.add_argument(
+        "checkpoint",
+        metavar="CKPT",
+        help="a checkpoint of cinn-train fit, e.g. runs/hsi_sample/checkpoints/last.ckpt",
+    )
+    parser.add_argument(
+        "--out", required=True, metavar="FILE.safetensors", help="model file to write"
+    )
     parser.add_argument("--force", action="store_true", help="replace FILE if it exists")
 
 
@@ -41,7 +48,11 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # noqa: BLE001 - any failure means an unusable file
         raise ExportError(f"{path}: not a readable training checkpoint ({err})") from None
-    if not isinstance(ckpt, dict) or "state_dict" not in ckpt or "config" not in ckpt.get("hyper_parameters", {}):
+    if (
+        not isinstance(ckpt, dict)
+        or "state_dict" not in ckpt
+        or "config" not in ckpt.get("hyper_parameters", {})
+    ):
         raise ExportError(f"{path}: not a cinn-train checkpoint (no state_dict/config inside)")
     return ckpt
 
@@ -50,10 +61,21 @@ def git_commit() -> str | None:
     """The commit of the code that runs (with ``-dirty`` if the tree has changes), if in git."""
     root = Path(__file__).resolve().parent.parent
     try:
-        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
-                             timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
-                               capture_output=True, text=True, timeout=10).stdout.strip()
+        sha = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
         return sha + ("-dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
         return None
@@ -90,11 +112,13 @@ def model_from_checkpoint(ckpt: dict[str, Any]):
     hp = ckpt["hyper_parameters"]
     cfg = config_from_dict(hp["config"])
     model = build_cinn(cfg, hp["wavelengths"])
-    state = {k[len("model."):]: v for k, v in ckpt["state_dict"].items() if k.startswith("model.")}
+    state = {k[len("model.") :]: v for k, v in ckpt["state_dict"].items() if k.startswith("model.")}
     missing, unexpected = model.load_state_dict(state, strict=False)
     if missing or unexpected:
-        raise ExportError(f"checkpoint does not match the model of its config: missing {missing[:3]}, "
-                          f"unexpected {unexpected[:3]}")
+        raise ExportError(
+            f"checkpoint does not match the model of its config: missing {missing[:3]}, "
+            f"unexpected {unexpected[:3]}"
+        )
     return model.eval()
 
 

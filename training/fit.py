@@ -48,35 +48,70 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.description = (
         "Train a domain-transfer model from a YAML config (see training/configs/). Any config key "
         "can be overridden as key=value, e.g. optim.lr=3e-4 trainer.max_epochs=5 model.n_blocks=12. "
-        "Unknown keys are refused with the nearest valid name.")
+        "Unknown keys are refused with the nearest valid name."
+    )
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    parser.epilog = ("examples:\n"
-                     "  cinn-train fit --config training/configs/hsi_sample.yaml\n"
-                     "  cinn-train fit --config training/configs/hsi_paper.yaml --devices 4 --strategy ddp\n"
-                     "  cinn-train fit --resume runs/hsi_sample/checkpoints/last.ckpt trainer.max_epochs=40")
-    parser.add_argument("--config", metavar="YAML", help="config file (optional with --resume: the "
-                        "checkpoint holds its config)")
-    parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
-                        help="config overrides, e.g. optim.lr=3e-4 data.batch_size=512")
-    parser.add_argument("--resume", metavar="CKPT", help="continue a run from a checkpoint; 'last' means "
-                        "OUT_DIR/checkpoints/last.ckpt of the configured run")
-    parser.add_argument("--force", action="store_true", help="start afresh even if OUT_DIR already holds "
-                        "checkpoints of another run (they are overwritten)")
+    parser.epilog = (
+        "examples:\n"
+        "  cinn-train fit --config training/configs/hsi_sample.yaml\n"
+        "  cinn-train fit --config training/configs/hsi_paper.yaml --devices 4 --strategy ddp\n"
+        "  cinn-train fit --resume runs/hsi_sample/checkpoints/last.ckpt trainer.max_epochs=40"
+    )
+    parser.add_argument(
+        "--config",
+        metavar="YAML",
+        help="config file (optional with --resume: the checkpoint holds its config)",
+    )
+    parser.add_argument(
+        "overrides",
+        nargs="*",
+        metavar="KEY=VALUE",
+        help="config overrides, e.g. optim.lr=3e-4 data.batch_size=512",
+    )
+    parser.add_argument(
+        "--resume",
+        metavar="CKPT",
+        help="continue a run from a checkpoint; 'last' means "
+        "OUT_DIR/checkpoints/last.ckpt of the configured run",
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="start afresh even if OUT_DIR already holds "
+        "checkpoints of another run (they are overwritten)",
+    )
     parser.add_argument("--devices", help="number of devices or a list like 0,1 (trainer.devices)")
     parser.add_argument("--accelerator", help="cpu, gpu, mps or auto (trainer.accelerator)")
-    parser.add_argument("--strategy", help="auto, ddp, ddp_spawn, fsdp ... (trainer.strategy); ddp is "
-                        "made to tolerate the discriminators' unused parameters automatically")
-    parser.add_argument("--num-nodes", dest="num_nodes", type=int, help="machines for multi-node DDP")
-    parser.add_argument("--precision", help="32-true (default), 16-mixed, bf16-mixed (trainer.precision)")
-    parser.add_argument("--max-time", dest="max_time", help="wall-clock budget DD:HH:MM:SS, e.g. 00:00:14:00; "
-                        "the run stops cleanly and saves a checkpoint")
+    parser.add_argument(
+        "--strategy",
+        help="auto, ddp, ddp_spawn, fsdp ... (trainer.strategy); ddp is "
+        "made to tolerate the discriminators' unused parameters automatically",
+    )
+    parser.add_argument(
+        "--num-nodes", dest="num_nodes", type=int, help="machines for multi-node DDP"
+    )
+    parser.add_argument(
+        "--precision", help="32-true (default), 16-mixed, bf16-mixed (trainer.precision)"
+    )
+    parser.add_argument(
+        "--max-time",
+        dest="max_time",
+        help="wall-clock budget DD:HH:MM:SS, e.g. 00:00:14:00; "
+        "the run stops cleanly and saves a checkpoint",
+    )
     parser.add_argument("--max-epochs", dest="max_epochs", type=int, help="trainer.max_epochs")
-    parser.add_argument("--max-steps", dest="max_steps", type=int, help="trainer.max_steps (iterations)")
+    parser.add_argument(
+        "--max-steps", dest="max_steps", type=int, help="trainer.max_steps (iterations)"
+    )
     parser.add_argument("--out-dir", dest="out_dir", help="run folder (trainer.out_dir)")
     parser.add_argument("--seed", type=int, help="random seed (data split, init, sampling)")
     parser.add_argument("--num-threads", dest="num_threads", type=int, help="torch CPU threads")
-    parser.add_argument("--no-progress", dest="no_progress", action="store_true",
-                        help="no progress bar (for logs written to a file)")
+    parser.add_argument(
+        "--no-progress",
+        dest="no_progress",
+        action="store_true",
+        help="no progress bar (for logs written to a file)",
+    )
 
 
 def _resolve(args: argparse.Namespace) -> tuple[Config, str | None]:
@@ -159,11 +194,15 @@ def build_trainer(cfg: Config, n_batches: int, adversarial: bool):
     t = cfg.trainer
     out = Path(t.out_dir)
     spi = 2 if adversarial else 1
-    ckpt = ModelCheckpoint(dirpath=str(out / "checkpoints"), filename="step{step}",
-                           auto_insert_metric_name=False, save_last=True,
-                           save_top_k=-1 if t.keep_checkpoints else 0,
-                           every_n_train_steps=max(1, t.checkpoint_every_n_steps) * spi,
-                           save_on_train_epoch_end=True)
+    ckpt = ModelCheckpoint(
+        dirpath=str(out / "checkpoints"),
+        filename="step{step}",
+        auto_insert_metric_name=False,
+        save_last=True,
+        save_top_k=-1 if t.keep_checkpoints else 0,
+        every_n_train_steps=max(1, t.checkpoint_every_n_steps) * spi,
+        save_on_train_epoch_end=True,
+    )
     return L.Trainer(
         max_epochs=t.max_epochs,
         max_steps=t.max_steps * spi if t.max_steps > 0 else -1,
@@ -197,8 +236,10 @@ def _check_out_dir(cfg: Config, resume: str | None, force: bool) -> Path:
     out = Path(cfg.trainer.out_dir)
     ckpts = out / "checkpoints"
     if resume is None and not force and ckpts.is_dir() and any(ckpts.glob("*.ckpt")):
-        raise ConfigError(f"{ckpts} already holds checkpoints of a run: continue it with --resume last, "
-                          "or start afresh with --force, or choose another trainer.out_dir / --out-dir")
+        raise ConfigError(
+            f"{ckpts} already holds checkpoints of a run: continue it with --resume last, "
+            "or start afresh with --force, or choose another trainer.out_dir / --out-dir"
+        )
     out.mkdir(parents=True, exist_ok=True)
     return out
 
@@ -223,11 +264,18 @@ def fit(cfg: Config, resume: str | None = None, force: bool = False) -> dict[str
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     t0 = time.perf_counter()
     d = cfg.data
-    data = prepare(d.sim, d.real, cfg.modality, val_fraction=d.val_fraction, seed=cfg.seed,
-                   background=d.background)
+    data = prepare(
+        d.sim,
+        d.real,
+        cfg.modality,
+        val_fraction=d.val_fraction,
+        seed=cfg.seed,
+        background=d.background,
+    )
     print(f"[cinn-train] data: {data.describe()}", flush=True)
-    dm = SpectralDataModule(data, d.batch_size, d.samples_per_epoch, d.crop, d.val_samples,
-                            d.num_workers, cfg.seed)
+    dm = SpectralDataModule(
+        data, d.batch_size, d.samples_per_epoch, d.crop, d.val_samples, d.num_workers, cfg.seed
+    )
     n_batches = max(1, d.samples_per_epoch // d.batch_size)
     total = planned_iterations(cfg, n_batches)
     wl = [float(w) for w in data.wavelengths]
@@ -247,7 +295,9 @@ def fit(cfg: Config, resume: str | None = None, force: bool = False) -> dict[str
     if resume is None:
         module.fit_statistics(training_arrays(data.train, cfg.modality, seed=cfg.seed))
     trainer = build_trainer(cfg, n_batches, adversarial)
-    warnings.filterwarnings("ignore", message=".*dataloader is not resumable.*")  # EpochSampler skips
+    warnings.filterwarnings(
+        "ignore", message=".*dataloader is not resumable.*"
+    )  # EpochSampler skips
     warnings.filterwarnings("ignore", message=".*does not have many workers.*")
     t_fit = time.perf_counter()
     # a resumed checkpoint is unpickled with weights_only=True: no code in it runs
@@ -262,18 +312,27 @@ def fit(cfg: Config, resume: str | None = None, force: bool = False) -> dict[str
         except (TypeError, ValueError):
             continue
     summary = {
-        "method": cfg.method, "modality": cfg.modality, "seed": cfg.seed,
-        "fit_seconds": round(fit_s, 1), "total_seconds": round(time.perf_counter() - t0, 1),
-        "iterations": int(module.iteration), "global_step": int(trainer.global_step),
-        "epochs": int(trainer.current_epoch), "skipped_steps": int(module.skipped),
-        "torch_threads": torch.get_num_threads(), "checkpoint": str(final),
-        "resumed_from": resume, "metrics": metrics,
+        "method": cfg.method,
+        "modality": cfg.modality,
+        "seed": cfg.seed,
+        "fit_seconds": round(fit_s, 1),
+        "total_seconds": round(time.perf_counter() - t0, 1),
+        "iterations": int(module.iteration),
+        "global_step": int(trainer.global_step),
+        "epochs": int(trainer.current_epoch),
+        "skipped_steps": int(module.skipped),
+        "torch_threads": torch.get_num_threads(),
+        "checkpoint": str(final),
+        "resumed_from": resume,
+        "metrics": metrics,
     }
     if trainer.is_global_zero:
         (out / "summary.json").write_text(json.dumps(summary, indent=1))
-        print(f"[cinn-train] done: {summary['iterations']} iterations in {fit_s:.0f} s; "
-              f"checkpoint {final}\n[cinn-train] export with: cinn-train export {final} --out model.safetensors",
-              flush=True)
+        print(
+            f"[cinn-train] done: {summary['iterations']} iterations in {fit_s:.0f} s; "
+            f"checkpoint {final}\n[cinn-train] export with: cinn-train export {final} --out model.safetensors",
+            flush=True,
+        )
     return summary
 
 

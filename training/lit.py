@@ -61,10 +61,17 @@ def build_cinn(cfg: Config, wavelengths) -> nn.Module:
             hint = f"; did you mean 'model.{close[0]}'?" if close else f"; known: {sorted(known)}"
             raise ConfigError(f"unknown config key 'model.{key}' for a {cfg.modality} cINN{hint}")
     try:
-        return build_model(cfg.modality, wavelengths=np.asarray(wavelengths, float), domains=DOMAINS,
-                           seed=cfg.seed, **cfg.model)
+        return build_model(
+            cfg.modality,
+            wavelengths=np.asarray(wavelengths, float),
+            domains=DOMAINS,
+            seed=cfg.seed,
+            **cfg.model,
+        )
     except (TypeError, ValueError) as err:
-        raise ConfigError(f"cannot build the {cfg.modality} model from the 'model' section: {err}") from None
+        raise ConfigError(
+            f"cannot build the {cfg.modality} model from the 'model' section: {err}"
+        ) from None
 
 
 def _lr_lambda(cfg: Config, total: int):
@@ -94,17 +101,24 @@ class _Base(L.LightningModule):
     # subclasses: generator_parameters(), discriminator_parameters()
     def configure_optimizers(self):
         o = self.cfg.optim
-        opt_g = torch.optim.Adam(list(self.generator_parameters()), lr=o.lr, betas=tuple(o.betas),
-                                 weight_decay=o.weight_decay)
+        opt_g = torch.optim.Adam(
+            list(self.generator_parameters()),
+            lr=o.lr,
+            betas=tuple(o.betas),
+            weight_decay=o.weight_decay,
+        )
         opts = [opt_g]
         d_params = list(self.discriminator_parameters())
         if d_params:
             opts.append(torch.optim.Adam(d_params, lr=o.disc_lr, betas=(0.5, 0.999)))
         if o.scheduler == "cosine":
-            sched = torch.optim.lr_scheduler.LambdaLR(opt_g, _lr_lambda(self.cfg, self.total_iterations))
+            sched = torch.optim.lr_scheduler.LambdaLR(
+                opt_g, _lr_lambda(self.cfg, self.total_iterations)
+            )
         elif o.scheduler == "plateau":
             sched = torch.optim.lr_scheduler.ReduceLROnPlateau(
-                opt_g, factor=o.plateau_factor, patience=o.plateau_patience)
+                opt_g, factor=o.plateau_factor, patience=o.plateau_patience
+            )
         else:
             return opts
         return opts, [sched]
@@ -129,13 +143,17 @@ class _Base(L.LightningModule):
         self._bad_in_row += 1
         self.log("train/skipped_steps", self.skipped.float(), on_step=True, prog_bar=True)
         if self.global_rank == 0:
-            print(f"[cinn-train] iteration {int(self.iteration)}: non-finite {what}; step skipped "
-                  f"({self._bad_in_row} in a row, {int(self.skipped)} in all)", flush=True)
+            print(
+                f"[cinn-train] iteration {int(self.iteration)}: non-finite {what}; step skipped "
+                f"({self._bad_in_row} in a row, {int(self.skipped)} in all)",
+                flush=True,
+            )
         if self._bad_in_row >= self.cfg.loss.max_bad_steps:
             raise NonFiniteLossError(
                 f"{self._bad_in_row} training steps in a row gave non-finite {what}: stopping. "
                 "Lower optim.lr, lower model.clamp, raise optim.grad_clip strictness, or check the data "
-                "for NaN/huge values; resume from the last checkpoint with --resume.")
+                "for NaN/huge values; resume from the last checkpoint with --resume."
+            )
 
     def _step(self, opt, loss: Tensor, params: list[nn.Parameter], clip: float, what: str) -> bool:
         """Backward + clip + step, unless the loss or the gradient is non-finite (then skip)."""
@@ -161,10 +179,17 @@ class _Base(L.LightningModule):
         ``text`` is called only then, so reading losses off the device costs nothing on other steps.
         """
         t = self.cfg.trainer
-        if t.progress_bar or self.global_rank != 0 or int(self.iteration) % max(1, t.log_every_n_steps):
+        if (
+            t.progress_bar
+            or self.global_rank != 0
+            or int(self.iteration) % max(1, t.log_every_n_steps)
+        ):
             return
-        print(f"[cinn-train] it {int(self.iteration)} ep {self.current_epoch} "
-              f"{time.perf_counter() - self._t0:.0f}s {text()}", flush=True)
+        print(
+            f"[cinn-train] it {int(self.iteration)} ep {self.current_epoch} "
+            f"{time.perf_counter() - self._t0:.0f}s {text()}",
+            flush=True,
+        )
 
     def _schedule_step(self) -> None:
         sched = self.lr_schedulers()
@@ -181,7 +206,9 @@ class _Base(L.LightningModule):
         self._t0 = time.perf_counter()
         # mid-epoch resume: skip the batches of this epoch that were already trained on
         loop = self.trainer.fit_loop
-        sampler = getattr(self.trainer.datamodule, "sampler", None) if self.trainer.datamodule else None
+        sampler = (
+            getattr(self.trainer.datamodule, "sampler", None) if self.trainer.datamodule else None
+        )
         done = loop.epoch_loop.batch_progress.current.ready
         if sampler is not None and loop.restarting and 0 < done < len(sampler):
             sampler.skip = done
@@ -193,9 +220,12 @@ class _Base(L.LightningModule):
                 metrics[k] = float(v)
             except (TypeError, ValueError):
                 continue
-        checkpoint["napari_cinn"] = {"metrics": metrics, "iteration": int(self.iteration),
-                                     "skipped_steps": int(self.skipped),
-                                     "git_commit": getattr(self, "git_commit", None)}
+        checkpoint["napari_cinn"] = {
+            "metrics": metrics,
+            "iteration": int(self.iteration),
+            "skipped_steps": int(self.skipped),
+            "git_commit": getattr(self, "git_commit", None),
+        }
 
 
 def unit_spectra(x: np.ndarray) -> np.ndarray:
@@ -206,7 +236,9 @@ def unit_spectra(x: np.ndarray) -> np.ndarray:
     return x[ok] / r[ok, None]
 
 
-def gaussian_ot_map(src: np.ndarray, dst: np.ndarray, reg: float = 1e-6) -> tuple[np.ndarray, np.ndarray]:
+def gaussian_ot_map(
+    src: np.ndarray, dst: np.ndarray, reg: float = 1e-6
+) -> tuple[np.ndarray, np.ndarray]:
     """Closed-form optimal-transport (Monge) map between Gaussian fits of ``src`` and ``dst``
     ``(n, bands)``: ``y = x @ A.T + b`` with ``A = Cs^-1/2 (Cs^1/2 Cd Cs^1/2)^1/2 Cs^-1/2`` (as
     ``ot.da.LinearTransport``); returns float32 ``A (bands, bands)``, ``b (bands,)``."""
@@ -234,8 +266,13 @@ class CINNModule(_Base):
     manifest : data manifest stored in the checkpoint for the model file's provenance
     """
 
-    def __init__(self, config: dict[str, Any], wavelengths: list[float], total_iterations: int = 1000,
-                 manifest: dict | None = None):
+    def __init__(
+        self,
+        config: dict[str, Any],
+        wavelengths: list[float],
+        total_iterations: int = 1000,
+        manifest: dict | None = None,
+    ):
         super().__init__(config, total_iterations)
         self.save_hyperparameters()
         cfg = self.cfg
@@ -244,8 +281,9 @@ class CINNModule(_Base):
         self.discs = nn.ModuleDict()
         if cfg.loss.adv_weight > 0:
             for d in DOMAINS:
-                self.discs[d] = make_discriminator(cfg.modality, bands, cfg.disc.hidden, cfg.disc.layers,
-                                                   cfg.disc.spectral_norm)
+                self.discs[d] = make_discriminator(
+                    cfg.modality, bands, cfg.disc.hidden, cfg.disc.layers, cfg.disc.spectral_norm
+                )
         # per-domain per-band noise scale for augmentation, in units relative to each pixel's norm
         self.register_buffer("noise_scale", torch.zeros(len(DOMAINS), bands))
         # linear OT maps of unit-norm spectra *into* each domain (u -> u @ ot_A[d].T + ot_b[d]),
@@ -353,24 +391,33 @@ class CINNModule(_Base):
                     tgt = other[src]  # transfer src -> tgt, judged by the discriminator of tgt
                     fakes[tgt] = self._disc_in(self.model.decode(z[src], tgt, cls[src]), tgt)
             if w_tr > 0:
-                move = 0.5 * sum(((fakes[other[d]] - self._anchor(x[d], d, other[d])) ** 2).mean()
-                                 for d in DOMAINS)
+                move = 0.5 * sum(
+                    ((fakes[other[d]] - self._anchor(x[d], d, other[d])) ** 2).mean()
+                    for d in DOMAINS
+                )
                 loss = loss + w_tr * move
                 self.log("train/transport", move, on_step=True)
             if adversarial and w_adv > 0:
                 g = 0.5 * sum(lsgan_generator(self._judge(d, fakes[d])) for d in DOMAINS)
                 loss = loss + w_adv * g
                 self.log("train/g_loss", g, on_step=True)
-        ok = self._step(opt_g, loss, list(self.model.parameters()), self.cfg.optim.grad_clip, "flow")
+        ok = self._step(
+            opt_g, loss, list(self.model.parameters()), self.cfg.optim.grad_clip, "flow"
+        )
         if adversarial:
             self.untoggle_optimizer(opt_g)
         if ok and adversarial:
             opt_d = opts[1]
             self.toggle_optimizer(opt_d)
             d_loss = 0.5 * sum(
-                lsgan_discriminator(self._judge(d, self._disc_in(x[d], d)), self._judge(d, fakes[d].detach()))
-                for d in DOMAINS)
-            ok = self._step(opt_d, d_loss, list(self.discs.parameters()), self.cfg.optim.disc_grad_clip, "disc")
+                lsgan_discriminator(
+                    self._judge(d, self._disc_in(x[d], d)), self._judge(d, fakes[d].detach())
+                )
+                for d in DOMAINS
+            )
+            ok = self._step(
+                opt_d, d_loss, list(self.discs.parameters()), self.cfg.optim.disc_grad_clip, "disc"
+            )
             self.untoggle_optimizer(opt_d)
             self.log("train/d_loss", d_loss, on_step=True)
         if not ok:
@@ -378,13 +425,16 @@ class CINNModule(_Base):
         self._bad_in_row = 0
         self.iteration += 1
         self._schedule_step()
-        self.log_dict({
-            "train/nll_bpd": loss_nll / LN2,
-            "train/nll_sim_bpd": nll["sim"] / LN2,
-            "train/nll_real_bpd": nll["real"] / LN2,
-            "train/adv_weight": w_adv,
-            "train/lr": opt_g.param_groups[0]["lr"],
-        }, on_step=True)
+        self.log_dict(
+            {
+                "train/nll_bpd": loss_nll / LN2,
+                "train/nll_sim_bpd": nll["sim"] / LN2,
+                "train/nll_real_bpd": nll["real"] / LN2,
+                "train/adv_weight": w_adv,
+                "train/lr": opt_g.param_groups[0]["lr"],
+            },
+            on_step=True,
+        )
         self.log("train/loss", loss, on_step=True, prog_bar=True)
         self._report(lambda: f"nll {loss_nll.item() / LN2:.3f} bpd, adv w {w_adv:.2f}")
 
@@ -402,27 +452,39 @@ class CINNModule(_Base):
         back = self.model.transfer(fake_r, "real", "sim")
         ref_m, ref_s = self._moments(self._disc_in(xr, "real"))
         gaps = {}
-        for name, v in (("transfer", self._disc_in(fake_r, "real")), ("sim", self._disc_in(xs, "real"))):
+        for name, v in (
+            ("transfer", self._disc_in(fake_r, "real")),
+            ("sim", self._disc_in(xs, "real")),
+        ):
             m, s = self._moments(v)
             gaps[name] = (m - ref_m).abs().mean() + (s - ref_s).abs().mean()
-        rt = ((back - xs).abs().amax() / xs.abs().amax().clamp_min(1e-12))
+        rt = (back - xs).abs().amax() / xs.abs().amax().clamp_min(1e-12)
         loss = 0.5 * (nll["sim"] + nll["real"]) / LN2
-        self.log_dict({
-            "val/loss": loss,
-            "val/nll_sim_bpd": nll["sim"] / LN2,
-            "val/nll_real_bpd": nll["real"] / LN2,
-            "val/moment_gap_transfer": gaps["transfer"],
-            "val/moment_gap_sim": gaps["sim"],
-            "val/roundtrip_rel_err": rt,
-        }, sync_dist=True, prog_bar=False)
+        self.log_dict(
+            {
+                "val/loss": loss,
+                "val/nll_sim_bpd": nll["sim"] / LN2,
+                "val/nll_real_bpd": nll["real"] / LN2,
+                "val/moment_gap_transfer": gaps["transfer"],
+                "val/moment_gap_sim": gaps["sim"],
+                "val/roundtrip_rel_err": rt,
+            },
+            sync_dist=True,
+            prog_bar=False,
+        )
         self.log("val/nll_bpd", loss, sync_dist=True, prog_bar=True)
 
 
 class UNITModule(_Base):
     """UNIT baseline trainer (see ``napari_cinn_training.baselines.unit``); same data, logging and guards."""
 
-    def __init__(self, config: dict[str, Any], wavelengths: list[float], total_iterations: int = 1000,
-                 manifest: dict | None = None):
+    def __init__(
+        self,
+        config: dict[str, Any],
+        wavelengths: list[float],
+        total_iterations: int = 1000,
+        manifest: dict | None = None,
+    ):
         super().__init__(config, total_iterations)
         self.save_hyperparameters()
         from .baselines.unit import UNITNet
@@ -430,9 +492,14 @@ class UNITModule(_Base):
         cfg = self.cfg
         bands = len(wavelengths)
         self.net = UNITNet(cfg.modality, bands, cfg.unit.latent, cfg.unit.hidden)
-        self.discs = nn.ModuleDict({d: make_discriminator(cfg.modality, bands, cfg.disc.hidden,
-                                                          cfg.disc.layers, cfg.disc.spectral_norm)
-                                     for d in DOMAINS})
+        self.discs = nn.ModuleDict(
+            {
+                d: make_discriminator(
+                    cfg.modality, bands, cfg.disc.hidden, cfg.disc.layers, cfg.disc.spectral_norm
+                )
+                for d in DOMAINS
+            }
+        )
 
     def fit_statistics(self, arrays: dict[str, np.ndarray]) -> None:
         for d in DOMAINS:
@@ -451,15 +518,24 @@ class UNITModule(_Base):
         u = self.cfg.unit
         x = {d: self.net.scale(batch[d], d) for d in DOMAINS}
         self.toggle_optimizer(opt_g)
-        weights = {"recon": u.recon_weight, "kl": u.kl_weight, "gan": u.gan_weight, "cycle": u.cycle_weight}
+        weights = {
+            "recon": u.recon_weight,
+            "kl": u.kl_weight,
+            "gan": u.gan_weight,
+            "cycle": u.cycle_weight,
+        }
         loss, parts, fakes = unit_losses(self.net, x["sim"], x["real"], weights, self.discs)
         ok = self._step(opt_g, loss, list(self.net.parameters()), self.cfg.optim.grad_clip, "gen")
         self.untoggle_optimizer(opt_g)
         if ok:
             self.toggle_optimizer(opt_d)
-            d_loss = sum(lsgan_discriminator(self.discs[d](x[d]), self.discs[d](fakes[d].detach()))
-                         for d in DOMAINS)
-            ok = self._step(opt_d, d_loss, list(self.discs.parameters()), self.cfg.optim.disc_grad_clip, "disc")
+            d_loss = sum(
+                lsgan_discriminator(self.discs[d](x[d]), self.discs[d](fakes[d].detach()))
+                for d in DOMAINS
+            )
+            ok = self._step(
+                opt_d, d_loss, list(self.discs.parameters()), self.cfg.optim.disc_grad_clip, "disc"
+            )
             self.untoggle_optimizer(opt_d)
         if not ok:
             return
@@ -468,16 +544,25 @@ class UNITModule(_Base):
         self._schedule_step()
         self.log_dict({f"train/{k}": v for k, v in parts.items()}, on_step=True)
         self.log("train/loss", loss, on_step=True, prog_bar=True)
-        self._report(lambda: f"loss {loss.item():.3f} recon {parts['recon'].item():.3f} "
-                            f"gan {parts['gan'].item():.3f}")
+        self._report(
+            lambda: (
+                f"loss {loss.item():.3f} recon {parts['recon'].item():.3f} "
+                f"gan {parts['gan'].item():.3f}"
+            )
+        )
 
     def validation_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
         fake = self.net.transfer(batch["sim"], "sim", "real")
         ref_m, ref_s = CINNModule._moments(self.net.scale(batch["real"], "real"))
         gaps = {}
-        for name, v in (("transfer", self.net.scale(fake, "real")), ("sim", self.net.scale(batch["sim"], "real"))):
+        for name, v in (
+            ("transfer", self.net.scale(fake, "real")),
+            ("sim", self.net.scale(batch["sim"], "real")),
+        ):
             m, s = CINNModule._moments(v)
             gaps[name] = (m - ref_m).abs().mean() + (s - ref_s).abs().mean()
-        self.log_dict({"val/moment_gap_transfer": gaps["transfer"], "val/moment_gap_sim": gaps["sim"]},
-                      sync_dist=True)
+        self.log_dict(
+            {"val/moment_gap_transfer": gaps["transfer"], "val/moment_gap_sim": gaps["sim"]},
+            sync_dist=True,
+        )
         self.log("val/loss", gaps["transfer"], sync_dist=True, prog_bar=True)

@@ -52,11 +52,15 @@ class PatchDiscriminator(nn.Module):
         return outs
 
 
-def make_discriminator(modality: str, bands: int, hidden: int, layers: int,
-                       spectral_norm: bool = False) -> nn.Module:
+def make_discriminator(
+    modality: str, bands: int, hidden: int, layers: int, spectral_norm: bool = False
+) -> nn.Module:
     """Dense (HSI) or PatchGAN (PAT) discriminator; ``spectral_norm`` wraps every layer."""
-    net = SpectrumDiscriminator(bands, hidden, layers) if modality == "hsi" else \
-        PatchDiscriminator(bands, hidden, layers)
+    net = (
+        SpectrumDiscriminator(bands, hidden, layers)
+        if modality == "hsi"
+        else PatchDiscriminator(bands, hidden, layers)
+    )
     if spectral_norm:
         from torch.nn.utils.parametrizations import spectral_norm as sn
 
@@ -77,10 +81,14 @@ def lsgan_generator(fake_logits: Tensor | list[Tensor]) -> Tensor:
     return sum(((f - 1) ** 2).mean() for f in parts) / len(parts)
 
 
-def lsgan_discriminator(real_logits: Tensor | list[Tensor], fake_logits: Tensor | list[Tensor]) -> Tensor:
+def lsgan_discriminator(
+    real_logits: Tensor | list[Tensor], fake_logits: Tensor | list[Tensor]
+) -> Tensor:
     """Discriminator loss: ½ mean (D(real) − 1)² + ½ mean D(fake)²."""
     reals, fakes = _as_list(real_logits), _as_list(fake_logits)
-    total = sum(0.5 * ((r - 1) ** 2).mean() + 0.5 * (f**2).mean() for r, f in zip(reals, fakes, strict=True))
+    total = sum(
+        0.5 * ((r - 1) ** 2).mean() + 0.5 * (f**2).mean() for r, f in zip(reals, fakes, strict=True)
+    )
     return total / len(reals)
 
 

@@ -27,10 +27,17 @@ class AllInOneBlock(Fm.AllInOneBlock):
 
     def _fast(self) -> bool:
         sub = self.subnet
-        return (self.input_rank == 0 and not self.GIN and not self.householder
-                and not self.reverse_pre_permute and isinstance(sub, nn.Sequential) and len(sub) == 3
-                and isinstance(sub[0], nn.Linear) and isinstance(sub[1], nn.ReLU)
-                and isinstance(sub[2], nn.Linear))
+        return (
+            self.input_rank == 0
+            and not self.GIN
+            and not self.householder
+            and not self.reverse_pre_permute
+            and isinstance(sub, nn.Sequential)
+            and len(sub) == 3
+            and isinstance(sub[0], nn.Linear)
+            and isinstance(sub[1], nn.ReLU)
+            and isinstance(sub[2], nn.Linear)
+        )
 
     def _perm(self) -> Tensor:
         return self.w_perm.reshape(self.in_channels, self.in_channels).argmax(1)
@@ -64,8 +71,11 @@ class AllInOneBlock(Fm.AllInOneBlock):
         x1, x2 = x[:, :k], x[:, k:]
         w1 = lin1.weight
         if self.conditional:
-            h = torch.addmm(torch.nn.functional.linear(torch.cat(list(c), 1), w1[:, k:], lin1.bias),
-                            x1, w1[:, :k].t())
+            h = torch.addmm(
+                torch.nn.functional.linear(torch.cat(list(c), 1), w1[:, k:], lin1.bias),
+                x1,
+                w1[:, :k].t(),
+            )
         else:
             h = torch.nn.functional.linear(x1, w1, lin1.bias)
         a = torch.nn.functional.linear(h.relu_(), 0.1 * lin2.weight, 0.1 * lin2.bias)
@@ -82,6 +92,7 @@ class AllInOneBlock(Fm.AllInOneBlock):
 
 def mlp_subnet(hidden: int):
     """Subnet constructor for dense couplings: Linear → ReLU → Linear, last layer zero (identity start)."""
+
     def make(c_in: int, c_out: int) -> nn.Module:
         net = nn.Sequential(nn.Linear(c_in, hidden), nn.ReLU(), nn.Linear(hidden, c_out))
         nn.init.zeros_(net[-1].weight)
@@ -93,6 +104,7 @@ def mlp_subnet(hidden: int):
 
 def conv_subnet(hidden: int):
     """Subnet constructor for image couplings: conv3×3 → ReLU → conv1×1 → ReLU → conv3×3, last zero."""
+
     def make(c_in: int, c_out: int) -> nn.Module:
         net = nn.Sequential(
             nn.Conv2d(c_in, hidden, 3, padding=1),
@@ -116,8 +128,16 @@ class MultiScaleFlow(nn.Module):
     of the channels leave as latent. The latent is returned packed into the input's shape.
     """
 
-    def __init__(self, channels: int, n_cond: int, blocks_per_scale: Sequence[int], hidden: int,
-                 clamp: float, global_affine_init: float, n_seg: int = 0):
+    def __init__(
+        self,
+        channels: int,
+        n_cond: int,
+        blocks_per_scale: Sequence[int],
+        hidden: int,
+        clamp: float,
+        global_affine_init: float,
+        n_seg: int = 0,
+    ):
         super().__init__()
         self.channels = channels
         self.n_scales = len(blocks_per_scale)
@@ -133,9 +153,14 @@ class MultiScaleFlow(nn.Module):
             cond_ch = n_cond + (n_seg if s == 0 else 0)
             stage = Ff.SequenceINN(c, 8, 8)
             for _ in range(n_blocks):
-                stage.append(AllInOneBlock, cond=0, cond_shape=(cond_ch, 8, 8),
-                             subnet_constructor=conv_subnet(hidden),
-                             affine_clamping=clamp, global_affine_init=global_affine_init)
+                stage.append(
+                    AllInOneBlock,
+                    cond=0,
+                    cond_shape=(cond_ch, 8, 8),
+                    subnet_constructor=conv_subnet(hidden),
+                    affine_clamping=clamp,
+                    global_affine_init=global_affine_init,
+                )
             self.stages.append(stage)
             last = s == len(blocks_per_scale) - 1
             keep = c if last or s == 0 else c // 2
@@ -143,7 +168,9 @@ class MultiScaleFlow(nn.Module):
             self.split.append(keep < c)
             c = keep
 
-    def forward(self, x: Tensor, conds: Sequence[Tensor], rev: bool = False) -> tuple[Tensor, Tensor]:
+    def forward(
+        self, x: Tensor, conds: Sequence[Tensor], rev: bool = False
+    ) -> tuple[Tensor, Tensor]:
         if rev:
             return self._reverse(x, conds)
         n, _, h, w = x.shape
@@ -156,7 +183,7 @@ class MultiScaleFlow(nn.Module):
             x, j = stage(x, c=[conds[s]])
             log_det = log_det + j
             if self.split[s]:
-                zs.append(x[:, self.keep[s]:])
+                zs.append(x[:, self.keep[s] :])
                 x = x[:, : self.keep[s]]
         zs.append(x)
         z = torch.cat([t.reshape(n, -1) for t in zs], 1).reshape(n, self.channels, h, w)
@@ -179,7 +206,7 @@ class MultiScaleFlow(nn.Module):
         parts, i = [], 0
         for shape in self._latent_shapes(h, w):
             size = math.prod(shape)
-            parts.append(flat[:, i:i + size].reshape(n, *shape))
+            parts.append(flat[:, i : i + size].reshape(n, *shape))
             i += size
         x = parts.pop()
         log_det = z.new_zeros(n)

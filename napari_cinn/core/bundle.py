@@ -28,8 +28,9 @@ class ModelFileError(ValueError):
     """A model file that cannot be used; the message says why and what to do."""
 
 
-def save_model(model, path, *, overwrite: bool = False, metrics: dict | None = None,
-               **provenance: Any) -> Path:
+def save_model(
+    model, path, *, overwrite: bool = False, metrics: dict | None = None, **provenance: Any
+) -> Path:
     """Write ``model`` to ``path`` (``.safetensors``) atomically; refuse to overwrite unless asked.
 
     ``metrics`` (evaluation figures) and any other keyword (data, config, git commit, ...) are stored
@@ -68,24 +69,32 @@ def read_metadata(path) -> dict[str, Any]:
     header = _read_header(path)
     meta_text = (header.get("__metadata__") or {}).get(META_KEY)
     if meta_text is None:
-        raise ModelFileError(f"{path.name} is a safetensors file but not a napari-cinn model "
-                             f"(its header has no {META_KEY!r} metadata)")
+        raise ModelFileError(
+            f"{path.name} is a safetensors file but not a napari-cinn model "
+            f"(its header has no {META_KEY!r} metadata)"
+        )
     try:
         meta = json.loads(meta_text)
     except json.JSONDecodeError as err:
-        raise ModelFileError(f"{path.name}: the model description is not valid JSON ({err})") from None
+        raise ModelFileError(
+            f"{path.name}: the model description is not valid JSON ({err})"
+        ) from None
     if not isinstance(meta, dict):
         raise ModelFileError(f"{path.name}: the model description must be a JSON object")
     missing = [k for k in REQUIRED_KEYS if k not in meta]
     if missing:
-        raise ModelFileError(f"{path.name}: metadata key(s) {missing} missing; the file is incomplete "
-                             "or was not written by napari-cinn")
+        raise ModelFileError(
+            f"{path.name}: metadata key(s) {missing} missing; the file is incomplete "
+            "or was not written by napari-cinn"
+        )
     version = meta["format_version"]
     if not isinstance(version, int) or version < 1:
         raise ModelFileError(f"{path.name}: invalid format version {version!r}")
     if version > FORMAT_VERSION:
-        raise ModelFileError(f"{path.name}: format version {version} is newer than this napari-cinn "
-                             f"supports ({FORMAT_VERSION}); update napari-cinn")
+        raise ModelFileError(
+            f"{path.name}: format version {version} is newer than this napari-cinn "
+            f"supports ({FORMAT_VERSION}); update napari-cinn"
+        )
     meta["_tensors"] = {k: v for k, v in header.items() if k != "__metadata__"}
     return meta
 
@@ -105,8 +114,13 @@ def load_model(path, device: str = "cpu"):
     meta = read_metadata(path)
     tensors_info = meta.pop("_tensors")
     try:
-        model = build_model(meta["modality"], wavelengths=meta["wavelengths"], domains=meta["domains"],
-                            seed=None, **meta["hyper"])
+        model = build_model(
+            meta["modality"],
+            wavelengths=meta["wavelengths"],
+            domains=meta["domains"],
+            seed=None,
+            **meta["hyper"],
+        )
     except (TypeError, ValueError) as err:
         raise ModelFileError(f"{path.name}: cannot rebuild the model it describes: {err}") from None
     expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
@@ -116,23 +130,37 @@ def load_model(path, device: str = "cpu"):
     if missing or extra:
         raise ModelFileError(
             f"{path.name}: weights do not match the architecture in its metadata "
-            f"({len(missing)} missing, e.g. {missing[:3]}; {len(extra)} unexpected, e.g. {extra[:3]})")
+            f"({len(missing)} missing, e.g. {missing[:3]}; {len(extra)} unexpected, e.g. {extra[:3]})"
+        )
     wrong = [(k, found[k], expected[k]) for k in expected if found[k] != expected[k]]
     if wrong:
         k, got, want = wrong[0]
-        raise ModelFileError(f"{path.name}: weight {k!r} has shape {list(got)}, the architecture needs "
-                             f"{list(want)} ({len(wrong)} tensor(s) differ)")
+        raise ModelFileError(
+            f"{path.name}: weight {k!r} has shape {list(got)}, the architecture needs "
+            f"{list(want)} ({len(wrong)} tensor(s) differ)"
+        )
     try:
         state = load_file(str(path), device="cpu")
     except Exception as err:  # safetensors raises its own error types
         raise ModelFileError(f"{path.name}: cannot read the weights ({err})") from None
     bad = [k for k, v in state.items() if v.is_floating_point() and not torch.isfinite(v).all()]
     if bad:
-        raise ModelFileError(f"{path.name}: weights contain NaN or infinity (e.g. {bad[0]!r}); "
-                             "the training diverged")
+        raise ModelFileError(
+            f"{path.name}: weights contain NaN or infinity (e.g. {bad[0]!r}); the training diverged"
+        )
     model.load_state_dict(state, strict=True)
-    model.info = {k: meta.get(k) for k in ("provenance", "metrics", "created", "napari_cinn_version",
-                                           "torch_version", "freia_version", "format_version")}
+    model.info = {
+        k: meta.get(k)
+        for k in (
+            "provenance",
+            "metrics",
+            "created",
+            "napari_cinn_version",
+            "torch_version",
+            "freia_version",
+            "format_version",
+        )
+    }
     model.info["path"] = str(path)
     return model.to(device).eval()
 
@@ -140,8 +168,10 @@ def load_model(path, device: str = "cpu"):
 def describe_model_file(path) -> str:
     """One line about a model file for the GUI, e.g. ``HSI model, 100 bands 500–995 nm, sim/real``."""
     meta = read_metadata(path)
-    return (f"{str(meta['modality']).upper()} model, {describe_grid(meta['wavelengths'])}, "
-            f"domains {'/'.join(meta['domains'])}")
+    return (
+        f"{str(meta['modality']).upper()} model, {describe_grid(meta['wavelengths'])}, "
+        f"domains {'/'.join(meta['domains'])}"
+    )
 
 
 def _read_header(path: Path) -> dict[str, Any]:
@@ -159,13 +189,19 @@ def _read_header(path: Path) -> dict[str, Any]:
         plausible = n is not None and n <= min(_MAX_HEADER, size - 8)
         if not plausible and (head[:2] == b"PK" or head[:1] == b"\x80"):
             kind = "a PyTorch/zip checkpoint" if head[:2] == b"PK" else "a Python pickle"
-            raise ModelFileError(f"{path.name} is {kind}, not a safetensors model file; napari-cinn never "
-                                 "unpickles files. Convert a training checkpoint with `cinn-train export`.")
+            raise ModelFileError(
+                f"{path.name} is {kind}, not a safetensors model file; napari-cinn never "
+                "unpickles files. Convert a training checkpoint with `cinn-train export`."
+            )
         if len(head) < 8:
-            raise ModelFileError(f"{path.name} is truncated or empty ({size} bytes): not a model file")
+            raise ModelFileError(
+                f"{path.name} is truncated or empty ({size} bytes): not a model file"
+            )
         if not plausible:
-            raise ModelFileError(f"{path.name} is not a safetensors file or is truncated "
-                                 f"(header says {n} bytes, the file has {size})")
+            raise ModelFileError(
+                f"{path.name} is not a safetensors file or is truncated "
+                f"(header says {n} bytes, the file has {size})"
+            )
         raw = fh.read(n)
     try:
         header = json.loads(raw)
@@ -173,12 +209,17 @@ def _read_header(path: Path) -> dict[str, Any]:
         raise ModelFileError(f"{path.name} is not a safetensors file (unreadable header)") from None
     if not isinstance(header, dict):
         raise ModelFileError(f"{path.name} is not a safetensors file (header is not a JSON object)")
-    ends = [v["data_offsets"][1] for k, v in header.items()
-            if k != "__metadata__" and isinstance(v, dict) and "data_offsets" in v]
+    ends = [
+        v["data_offsets"][1]
+        for k, v in header.items()
+        if k != "__metadata__" and isinstance(v, dict) and "data_offsets" in v
+    ]
     need = 8 + n + (max(ends) if ends else 0)
     if size < need:
-        raise ModelFileError(f"{path.name} is truncated: it should have {need} bytes but has {size}; "
-                             "copy or download it again")
+        raise ModelFileError(
+            f"{path.name} is truncated: it should have {need} bytes but has {size}; "
+            "copy or download it again"
+        )
     return header
 
 

@@ -21,8 +21,9 @@ def _default_mode() -> int:
 
 
 @contextlib.contextmanager
-def atomic_targets(*targets: str | os.PathLike, overwrite: bool = False,
-                   error: type[Exception] = FileExistsError) -> Iterator[list[Path]]:
+def atomic_targets(
+    *targets: str | os.PathLike, overwrite: bool = False, error: type[Exception] = FileExistsError
+) -> Iterator[list[Path]]:
     """Yield temporary paths beside ``targets``; rename them onto the targets only on success.
 
     Raises ``error`` if a target exists and ``overwrite`` is false, or if its folder is missing.
@@ -33,8 +34,10 @@ def atomic_targets(*targets: str | os.PathLike, overwrite: bool = False,
     existing = [str(t) for t in paths if t.exists()]
     if existing and not overwrite:
         word = "exists" if len(existing) == 1 else "exist"
-        raise error(f"{', '.join(existing)} already {word}; refusing to overwrite "
-                    "(pass overwrite=True, or --force on the command line, to replace)")
+        raise error(
+            f"{', '.join(existing)} already {word}; refusing to overwrite "
+            "(pass overwrite=True, or --force on the command line, to replace)"
+        )
     for t in paths:
         if not t.parent.is_dir():
             raise error(f"cannot write {t}: folder {t.parent} does not exist")

@@ -67,12 +67,16 @@ def mmd2(x, y, *, bandwidth: float | None = None, max_n: int | None = 2000, seed
     kyy = np.exp(-gamma * _sq_dists(b, b))
     kxy = np.exp(-gamma * _sq_dists(a, b))
     n, m = len(a), len(b)
-    return float((kxx.sum() - np.trace(kxx)) / (n * (n - 1))
-                 + (kyy.sum() - np.trace(kyy)) / (m * (m - 1)) - 2 * kxy.mean())
+    return float(
+        (kxx.sum() - np.trace(kxx)) / (n * (n - 1))
+        + (kyy.sum() - np.trace(kyy)) / (m * (m - 1))
+        - 2 * kxy.mean()
+    )
 
 
-def c2st_auc(x, y, *, classifier: str = "rf", folds: int = 5, max_n: int | None = 1000,
-             seed: int = 0) -> float:
+def c2st_auc(
+    x, y, *, classifier: str = "rf", folds: int = 5, max_n: int | None = 1000, seed: int = 0
+) -> float:
     """Classifier two-sample test: cross-validated ROC AUC for telling ``x`` from ``y``.
 
     ``classifier``: ``"rf"`` (random forest, 50 trees: catches non-linear differences; default)
@@ -95,8 +99,9 @@ def c2st_auc(x, y, *, classifier: str = "rf", folds: int = 5, max_n: int | None 
     data = np.concatenate([a, b])
     target = np.r_[np.zeros(k), np.ones(k)]
     if classifier == "rf":
-        clf = RandomForestClassifier(n_estimators=50, min_samples_leaf=2, n_jobs=1,
-                                     random_state=seed)
+        clf = RandomForestClassifier(
+            n_estimators=50, min_samples_leaf=2, n_jobs=1, random_state=seed
+        )
     elif classifier == "logreg":
         clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
     else:
@@ -106,8 +111,9 @@ def c2st_auc(x, y, *, classifier: str = "rf", folds: int = 5, max_n: int | None 
     return float(roc_auc_score(target, proba))
 
 
-def frechet_distance(x, y, *, reference=None, n_components: int = 10,
-                     max_n: int | None = 20000, seed: int = 0) -> float:
+def frechet_distance(
+    x, y, *, reference=None, n_components: int = 10, max_n: int | None = 20000, seed: int = 0
+) -> float:
     """Fréchet distance between Gaussians fitted to ``x`` and ``y`` in PCA space.
 
     The PCA (``n_components``, capped by bands and samples) is fitted on ``reference`` (default
@@ -117,8 +123,11 @@ def frechet_distance(x, y, *, reference=None, n_components: int = 10,
     from scipy import linalg
 
     a, b = _pair(x, y, max_n, seed)
-    ref = b if reference is None else _prepare(reference, "reference", max_n,
-                                               np.random.default_rng(seed))
+    ref = (
+        b
+        if reference is None
+        else _prepare(reference, "reference", max_n, np.random.default_rng(seed))
+    )
     if ref.shape[1] != a.shape[1]:
         raise ValueError(f"reference has {ref.shape[1]} bands but x has {a.shape[1]}")
     k = int(min(n_components, ref.shape[1], ref.shape[0] - 1))
@@ -133,7 +142,9 @@ def frechet_distance(x, y, *, reference=None, n_components: int = 10,
     return float(max(((mu_a - mu_b) ** 2).sum() + np.trace(ca + cb - 2 * covmean), 0.0))
 
 
-def per_wavelength_difference(x, ref, labels_x=None, labels_ref=None) -> tuple[np.ndarray, np.ndarray]:
+def per_wavelength_difference(
+    x, ref, labels_x=None, labels_ref=None
+) -> tuple[np.ndarray, np.ndarray]:
     """Absolute difference of per-band medians, |median(x) − median(ref)|, per class.
 
     Parameters
@@ -161,6 +172,7 @@ def per_wavelength_difference(x, ref, labels_x=None, labels_ref=None) -> tuple[n
     classes = np.intersect1d(la, lb)
     if classes.size == 0:
         raise ValueError("the two sets share no class")
-    diff = np.stack([np.abs(np.nanmedian(a[la == c], 0) - np.nanmedian(b[lb == c], 0))
-                     for c in classes])
+    diff = np.stack(
+        [np.abs(np.nanmedian(a[la == c], 0) - np.nanmedian(b[lb == c], 0)) for c in classes]
+    )
     return classes, diff

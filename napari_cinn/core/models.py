@@ -104,16 +104,29 @@ class DomainTransferModel(nn.Module):
             self.flow = Ff.SequenceINN(bands)
             for i in range(n_blocks):
                 cond = {"cond": 0, "cond_shape": (n_cond,)} if i < n_cond_blocks else {}
-                self.flow.append(AllInOneBlock, subnet_constructor=mlp_subnet(int(h["hidden"])),
-                                 affine_clamping=float(h["clamp"]),
-                                 global_affine_init=float(h["global_affine_init"]), **cond)
+                self.flow.append(
+                    AllInOneBlock,
+                    subnet_constructor=mlp_subnet(int(h["hidden"])),
+                    affine_clamping=float(h["clamp"]),
+                    global_affine_init=float(h["global_affine_init"]),
+                    **cond,
+                )
             self._has_cond = n_cond_blocks > 0
         else:
             blocks = [int(b) for b in h["blocks_per_scale"]]
             if len(blocks) != int(h["n_scales"]):
-                raise ValueError(f"blocks_per_scale {blocks} must list n_scales={h['n_scales']} numbers")
-            self.flow = MultiScaleFlow(bands, n_cond, blocks, int(h["hidden"]), float(h["clamp"]),
-                                       float(h["global_affine_init"]), n_seg=self.n_classes)
+                raise ValueError(
+                    f"blocks_per_scale {blocks} must list n_scales={h['n_scales']} numbers"
+                )
+            self.flow = MultiScaleFlow(
+                bands,
+                n_cond,
+                blocks,
+                int(h["hidden"]),
+                float(h["clamp"]),
+                float(h["global_affine_init"]),
+                n_seg=self.n_classes,
+            )
 
     # ----------------------------------------------------------------- description
     @property
@@ -147,7 +160,9 @@ class DomainTransferModel(nn.Module):
         """Index of a domain given by name or index, with a clear error for unknown names."""
         if isinstance(domain, str):
             if domain not in self.domains:
-                raise ValueError(f"unknown domain {domain!r}; this model knows {list(self.domains)}")
+                raise ValueError(
+                    f"unknown domain {domain!r}; this model knows {list(self.domains)}"
+                )
             return self.domains.index(domain)
         idx = int(domain)
         if not 0 <= idx < len(self.domains):
@@ -242,10 +257,14 @@ class DomainTransferModel(nn.Module):
         valid = torch.isfinite(spectra).all(1) & (spectra.abs().sum(1) > 0)
         spectra = spectra[valid]
         if spectra.shape[0] < 2:
-            raise ValueError(f"need at least 2 valid spectra to fit the normalisation of {self.domains[idx]!r}")
+            raise ValueError(
+                f"need at least 2 valid spectra to fit the normalisation of {self.domains[idx]!r}"
+            )
         if self.hyper["norm"] != "none":
             self.ref_norm[idx] = self._norms(spectra).median()
-            spectra = self._intensity(spectra, torch.full((len(spectra),), idx, device=t.device), rev=False)
+            spectra = self._intensity(
+                spectra, torch.full((len(spectra),), idx, device=t.device), rev=False
+            )
         if self.hyper["standardize"] == "band":
             mean, std = spectra.mean(0), spectra.std(0)
         else:
@@ -266,11 +285,15 @@ class DomainTransferModel(nn.Module):
         want = 2 if self.modality == "hsi" else 4
         if x.ndim != want or x.shape[1] != self.n_bands:
             shape = "(n, bands)" if want == 2 else "(n, bands, H, W)"
-            raise ValueError(f"{self.modality.upper()} model expects {shape} with {self.n_bands} bands, "
-                             f"got shape {tuple(x.shape)}")
+            raise ValueError(
+                f"{self.modality.upper()} model expects {shape} with {self.n_bands} bands, "
+                f"got shape {tuple(x.shape)}"
+            )
         if want == 4 and (x.shape[2] % self.spatial_multiple or x.shape[3] % self.spatial_multiple):
-            raise ValueError(f"PAT image height and width must be multiples of {self.spatial_multiple}, "
-                             f"got {tuple(x.shape[2:])} (transfer_image pads for you)")
+            raise ValueError(
+                f"PAT image height and width must be multiples of {self.spatial_multiple}, "
+                f"got {tuple(x.shape[2:])} (transfer_image pads for you)"
+            )
         return x
 
     def _flow(self, x: Tensor, conds: list[Tensor], rev: bool) -> tuple[Tensor, Tensor]:
@@ -313,8 +336,13 @@ class DomainTransferModel(nn.Module):
         return ((0.5 * (z.reshape(len(z), -1) ** 2).sum(1) - log_det) / dims).mean()
 
 
-def build_model(modality: str = "hsi", wavelengths=None, domains: Sequence[str] = ("sim", "real"),
-                seed: int | None = 0, **hyper) -> DomainTransferModel:
+def build_model(
+    modality: str = "hsi",
+    wavelengths=None,
+    domains: Sequence[str] = ("sim", "real"),
+    seed: int | None = 0,
+    **hyper,
+) -> DomainTransferModel:
     """Build a fresh :class:`DomainTransferModel`.
 
     Parameters
@@ -330,7 +358,9 @@ def build_model(modality: str = "hsi", wavelengths=None, domains: Sequence[str] 
     defaults = DEFAULT_HYPER[modality]
     unknown = sorted(set(hyper) - set(defaults))
     if unknown:
-        raise ValueError(f"unknown {modality} hyper-parameter(s) {unknown}; known: {sorted(defaults)}")
+        raise ValueError(
+            f"unknown {modality} hyper-parameter(s) {unknown}; known: {sorted(defaults)}"
+        )
     merged = {**defaults, **hyper}
     if modality == "pat" and "n_scales" in hyper and "blocks_per_scale" not in hyper:
         merged["blocks_per_scale"] = [2] * int(hyper["n_scales"])

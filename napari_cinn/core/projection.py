@@ -124,7 +124,9 @@ def roi_stats(cube, mask: np.ndarray, *, norm: Literal["none", "l1", "l2"] = "no
         nan = np.full(bands, np.nan, dtype=np.float32)
         return RoiStats(nan, nan.copy(), 0)
     return RoiStats(
-        spectra.mean(axis=0).astype(np.float32), spectra.std(axis=0).astype(np.float32), spectra.shape[0]
+        spectra.mean(axis=0).astype(np.float32),
+        spectra.std(axis=0).astype(np.float32),
+        spectra.shape[0],
     )
 
 
@@ -216,9 +218,11 @@ def _kde_ok(points: np.ndarray) -> bool:
     if points.shape[0] < MIN_KDE_POINTS:
         return False
     cov = np.cov(points.T)
-    return bool(np.all(np.isfinite(cov)) and np.linalg.det(np.atleast_2d(cov)) > 1e-12 * max(
-        float(np.trace(np.atleast_2d(cov))) ** 2, 1e-300
-    ))
+    return bool(
+        np.all(np.isfinite(cov))
+        and np.linalg.det(np.atleast_2d(cov))
+        > 1e-12 * max(float(np.trace(np.atleast_2d(cov))) ** 2, 1e-300)
+    )
 
 
 def kde_1d(values: np.ndarray, grid: np.ndarray) -> np.ndarray | None:
@@ -263,13 +267,23 @@ def binned_kde_2d(points: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarra
     j0 = np.minimum(gy.astype(int), len(fy) - 2)
     wx, wy = gx - i0, gy - j0
     counts = np.zeros(len(fy) * len(fx))
-    for dj, di, w in ((0, 0, (1 - wy) * (1 - wx)), (0, 1, (1 - wy) * wx),
-                      (1, 0, wy * (1 - wx)), (1, 1, wy * wx)):
+    for dj, di, w in (
+        (0, 0, (1 - wy) * (1 - wx)),
+        (0, 1, (1 - wy) * wx),
+        (1, 0, wy * (1 - wx)),
+        (1, 1, wy * wx),
+    ):
         counts += np.bincount((j0 + dj) * len(fx) + (i0 + di), weights=w, minlength=counts.size)
     counts = counts.reshape(len(fy), len(fx))
     # the kernel (a 2-D normal with covariance ``cov``) on grid offsets out to 4 sigma
-    kx = np.arange(-min(len(fx) - 1, int(np.ceil(4 * sx / dx))), min(len(fx) - 1, int(np.ceil(4 * sx / dx))) + 1)
-    ky = np.arange(-min(len(fy) - 1, int(np.ceil(4 * sy / dy))), min(len(fy) - 1, int(np.ceil(4 * sy / dy))) + 1)
+    kx = np.arange(
+        -min(len(fx) - 1, int(np.ceil(4 * sx / dx))),
+        min(len(fx) - 1, int(np.ceil(4 * sx / dx))) + 1,
+    )
+    ky = np.arange(
+        -min(len(fy) - 1, int(np.ceil(4 * sy / dy))),
+        min(len(fy) - 1, int(np.ceil(4 * sy / dy))) + 1,
+    )
     ox, oy = np.meshgrid(kx * dx, ky * dy)
     d = np.stack([ox.ravel(), oy.ravel()])
     inv = np.linalg.inv(cov)
@@ -313,7 +327,9 @@ def kde_grid(
     if dens is None:
         xx, yy = np.meshgrid(x, y)
         try:
-            dens = gaussian_kde(p.T)(np.vstack([xx.ravel(), yy.ravel()])).reshape(gridsize, gridsize)
+            dens = gaussian_kde(p.T)(np.vstack([xx.ravel(), yy.ravel()])).reshape(
+                gridsize, gridsize
+            )
         except np.linalg.LinAlgError:
             return None
     mx = kde_1d(p[:, 0], x)
@@ -386,7 +402,9 @@ class Series:
     x_unit: str = "nm"
 
 
-def write_spectra_csv(path: str | os.PathLike, series: list[Series], *, overwrite: bool = True) -> Path:
+def write_spectra_csv(
+    path: str | os.PathLike, series: list[Series], *, overwrite: bool = True
+) -> Path:
     """Write plotted spectra as a long table ``series,x,x_unit,value,std`` (one row per point).
 
     Written to a temporary file in the same folder, then renamed: never a half-written file.
@@ -396,15 +414,24 @@ def write_spectra_csv(path: str | os.PathLike, series: list[Series], *, overwrit
         raise FileExistsError(f"{path} exists; choose another name")
     if not series:
         raise ValueError("nothing to export: no spectra are plotted")
-    with atomic_targets(path, overwrite=overwrite) as (tmp,), \
-            open(tmp, "w", newline="", encoding="utf-8") as fh:
+    with (
+        atomic_targets(path, overwrite=overwrite) as (tmp,),
+        open(tmp, "w", newline="", encoding="utf-8") as fh,
+    ):
         w = csv.writer(fh)
         w.writerow(["series", "x", "x_unit", "value", "std"])
         for s in series:
             std = s.std if s.std is not None else [None] * len(s.x)
             for xv, yv, sv in zip(s.x, s.y, std, strict=True):
-                w.writerow([s.name, repr(float(xv)), s.x_unit, repr(float(yv)),
-                            "" if sv is None else repr(float(sv))])
+                w.writerow(
+                    [
+                        s.name,
+                        repr(float(xv)),
+                        s.x_unit,
+                        repr(float(yv)),
+                        "" if sv is None else repr(float(sv)),
+                    ]
+                )
     return path
 
 
@@ -415,7 +442,9 @@ def read_spectra_csv(path: str | os.PathLike) -> list[Series]:
         reader = csv.DictReader(fh)
         for r in reader:
             std = float(r["std"]) if r["std"] else None
-            rows.setdefault(r["series"], []).append((float(r["x"]), float(r["value"]), std, r["x_unit"]))
+            rows.setdefault(r["series"], []).append(
+                (float(r["x"]), float(r["value"]), std, r["x_unit"])
+            )
     out = []
     for name, pts in rows.items():
         x = np.array([p[0] for p in pts])
@@ -460,7 +489,12 @@ class ProjectionResult:
 
 
 def features(
-    spectra: np.ndarray, space: str, *, model=None, domain: str | None = None, wavelengths=None,
+    spectra: np.ndarray,
+    space: str,
+    *,
+    model=None,
+    domain: str | None = None,
+    wavelengths=None,
     device: str = "cpu",
 ) -> np.ndarray:
     """Features ``(n, d)`` of ``(n, bands)`` spectra: L2-normalised spectra (``space="data"``)
@@ -558,8 +592,16 @@ def project_clouds(
             parts = []
             for start in range(0, spectra.shape[0], chunk):
                 part = spectra[start : start + chunk]
-                parts.append(features(part, space, model=model, domain=item.domain,
-                                      wavelengths=item.wavelengths, device=device))
+                parts.append(
+                    features(
+                        part,
+                        space,
+                        model=model,
+                        domain=item.domain,
+                        wavelengths=item.wavelengths,
+                        device=device,
+                    )
+                )
                 done += part.shape[0]
                 yield (done, total)
             feats[item.name] = np.concatenate(parts)
@@ -571,7 +613,9 @@ def project_clouds(
         pts = projected[item.name]
         kde = kde_grid(pts, extent, gridsize, seed=seed)
         if kde is None:
-            notes.append(f"'{item.name}': too few or degenerate points for a density, shown as scatter")
+            notes.append(
+                f"'{item.name}': too few or degenerate points for a density, shown as scatter"
+            )
         clouds.append(Cloud(item.name, idx, pts, kde, item.domain))
     notes.extend(coinciding_clouds(clouds))
     return ProjectionResult(clouds, pca, space, reference, extent, notes)
@@ -587,11 +631,22 @@ def coinciding_clouds(clouds: list[Cloud], rtol: float = 1e-4) -> list[str]:
     for k, b in enumerate(clouds):
         for a in clouds[:k]:
             same_pixels = len(a.index) == len(b.index) and all(
-                np.array_equal(i, j) for i, j in zip(a.index, b.index, strict=True))
-            if same_pixels and a.points.shape == b.points.shape and np.allclose(
-                    a.points, b.points, rtol=rtol, atol=rtol * (float(np.abs(a.points).max()) + 1e-12)):
-                notes.append(f"'{b.name}' lies exactly on '{a.name}' (same codes; a transfer keeps "
-                             "the latent code).")
+                np.array_equal(i, j) for i, j in zip(a.index, b.index, strict=True)
+            )
+            if (
+                same_pixels
+                and a.points.shape == b.points.shape
+                and np.allclose(
+                    a.points,
+                    b.points,
+                    rtol=rtol,
+                    atol=rtol * (float(np.abs(a.points).max()) + 1e-12),
+                )
+            ):
+                notes.append(
+                    f"'{b.name}' lies exactly on '{a.name}' (same codes; a transfer keeps "
+                    "the latent code)."
+                )
                 break
     return notes
 
@@ -622,8 +677,13 @@ class Comparison:
 
 
 def region_spectra(
-    cube, mask: np.ndarray | None = None, labels: np.ndarray | None = None, *,
-    norm: Literal["none", "l1", "l2"] = "l1", max_n: int = 5000, seed: int = 0,
+    cube,
+    mask: np.ndarray | None = None,
+    labels: np.ndarray | None = None,
+    *,
+    norm: Literal["none", "l1", "l2"] = "l1",
+    max_n: int = 5000,
+    seed: int = 0,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Up to ``max_n`` usable spectra ``(n, bands)`` of ``cube`` inside ``mask`` (``(y, x)``; None:
     whole image), normalised with ``norm``, and their class ``labels`` ``(n,)`` when given."""
@@ -666,10 +726,13 @@ def compare_to_reference(
     ok, why = region_of(reference)
     if ok is None:
         raise ValueError(f"reference '{reference.name}': {why}")
-    ref_spectra, ref_labels = region_spectra(reference.cube, mask, labels, norm=norm, max_n=max_n,
-                                             seed=seed)
+    ref_spectra, ref_labels = region_spectra(
+        reference.cube, mask, labels, norm=norm, max_n=max_n, seed=seed
+    )
     if ref_spectra.shape[0] < 2:
-        raise ValueError(f"reference '{reference.name}' has fewer than 2 usable pixels in the region")
+        raise ValueError(
+            f"reference '{reference.name}' has fewer than 2 usable pixels in the region"
+        )
     notes: list[str] = []
     out: list[Comparison] = []
     total = len(items)
@@ -679,8 +742,10 @@ def compare_to_reference(
         if ok is None:
             notes.append(f"'{item.name}' left out: {why}")
         elif np.shape(item.cube)[0] != np.shape(reference.cube)[0]:
-            notes.append(f"'{item.name}' left out: {np.shape(item.cube)[0]} bands, the reference has "
-                         f"{np.shape(reference.cube)[0]}")
+            notes.append(
+                f"'{item.name}' left out: {np.shape(item.cube)[0]} bands, the reference has "
+                f"{np.shape(reference.cube)[0]}"
+            )
         else:
             x, lab = region_spectra(item.cube, mask, labels, norm=norm, max_n=max_n, seed=seed + 1)
             if x.shape[0] < 2:

@@ -79,7 +79,9 @@ def spectrum_norms(spectra: np.ndarray, norm: Norm = "l2") -> np.ndarray:
     raise ValueError(f"unknown normalisation {norm!r}; use 'l1', 'l2' or 'none'")
 
 
-def normalize_spectra(spectra: np.ndarray, norm: Norm = "l2") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def normalize_spectra(
+    spectra: np.ndarray, norm: Norm = "l2"
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Scale each spectrum to unit norm, masking unusable ones.
 
     Parameters
@@ -111,7 +113,9 @@ def normalize_spectra(spectra: np.ndarray, norm: Norm = "l2") -> tuple[np.ndarra
     return out, norms, valid
 
 
-def resample(image: np.ndarray, source_wavelengths, target_wavelengths, axis: int = 0) -> np.ndarray:
+def resample(
+    image: np.ndarray, source_wavelengths, target_wavelengths, axis: int = 0
+) -> np.ndarray:
     """Linearly interpolate ``image`` along ``axis`` from one wavelength grid to another.
 
     Explicit opt-in only: models never resample silently. Target wavelengths outside the source
@@ -144,7 +148,11 @@ def _g(x: np.ndarray, mu: float, s1: float, s2: float) -> np.ndarray:
 def cie_xyz(wavelengths) -> np.ndarray:
     """CIE 1931 2° colour-matching functions ``(3, bands)`` at ``wavelengths`` (nm)."""
     w = np.asarray(wavelengths, dtype=np.float64)
-    x = 1.056 * _g(w, 599.8, 37.9, 31.0) + 0.362 * _g(w, 442.0, 16.0, 26.7) - 0.065 * _g(w, 501.1, 20.4, 26.2)
+    x = (
+        1.056 * _g(w, 599.8, 37.9, 31.0)
+        + 0.362 * _g(w, 442.0, 16.0, 26.7)
+        - 0.065 * _g(w, 501.1, 20.4, 26.2)
+    )
     y = 0.821 * _g(w, 568.8, 46.9, 40.5) + 0.286 * _g(w, 530.9, 16.3, 31.1)
     z = 1.217 * _g(w, 437.0, 11.8, 36.0) + 0.681 * _g(w, 459.0, 26.0, 13.8)
     return np.stack([x, y, z])

@@ -69,14 +69,19 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
             return torch.device("mps")
         return torch.device("cpu")
     if name.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError("device 'cuda' was asked for but no CUDA GPU is available; use 'auto' or 'cpu'")
-    if name == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise ValueError(
+            "device 'cuda' was asked for but no CUDA GPU is available; use 'auto' or 'cpu'"
+        )
+    if name == "mps" and not (
+        getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()
+    ):
         raise ValueError("device 'mps' was asked for but is not available; use 'auto' or 'cpu'")
     return torch.device(name)
 
 
-def fit_problem(model: DomainTransferModel, n_bands: int, wavelengths=None,
-                allow_resample: bool = False) -> str | None:
+def fit_problem(
+    model: DomainTransferModel, n_bands: int, wavelengths=None, allow_resample: bool = False
+) -> str | None:
     """Why an image with ``n_bands`` (and ``wavelengths``) cannot go through ``model``, or None."""
     expects = f"model expects {describe_grid(model.wavelengths)}"
     if wavelengths is None:
@@ -89,7 +94,11 @@ def fit_problem(model: DomainTransferModel, n_bands: int, wavelengths=None,
     if same_grid(wl, model.wavelengths):
         return None
     if allow_resample:
-        if wl.size > 1 and wl[0] <= model.wavelengths[0] + 1e-6 and wl[-1] >= model.wavelengths[-1] - 1e-6:
+        if (
+            wl.size > 1
+            and wl[0] <= model.wavelengths[0] + 1e-6
+            and wl[-1] >= model.wavelengths[-1] - 1e-6
+        ):
             return None
         return f"{expects}; image has {describe_grid(wl)}, which does not cover that range"
     return f"{expects}; image has {describe_grid(wl)} (enable resampling to interpolate)"
@@ -103,8 +112,10 @@ def _as_image(model: DomainTransferModel, image, wavelengths, resample: bool) ->
         raise ValueError(f"spectral images must hold real numbers, got dtype {image.dtype}")
     if image.ndim not in (3, 4):
         hint = " (a single spectrum? pass it as (bands, 1, 1))" if image.ndim == 1 else ""
-        raise ValueError(f"expected a (bands, y, x) or (bands, z, y, x) image, got a {image.ndim}-D "
-                         f"array of shape {tuple(image.shape)}{hint}")
+        raise ValueError(
+            f"expected a (bands, y, x) or (bands, z, y, x) image, got a {image.ndim}-D "
+            f"array of shape {tuple(image.shape)}{hint}"
+        )
     if 0 in image.shape:
         raise ValueError(f"the image is empty (shape {tuple(image.shape)})")
     problem = fit_problem(model, image.shape[0], wavelengths, allow_resample=resample)
@@ -126,8 +137,23 @@ def _spatial_blocks(shape: tuple[int, ...], budget: int) -> Iterator[tuple]:
             yield (*idx, slice(y0, min(y0 + rows_per, spatial[-2])))
 
 
-def _run(model, image, kind: str, out_shape_fn, *, src, tgt, classes, wavelengths, resample, chunk,
-         device, progress, cancel, out) -> np.ndarray:
+def _run(
+    model,
+    image,
+    kind: str,
+    out_shape_fn,
+    *,
+    src,
+    tgt,
+    classes,
+    wavelengths,
+    resample,
+    chunk,
+    device,
+    progress,
+    cancel,
+    out,
+) -> np.ndarray:
     img = _as_image(model, image, wavelengths, resample)
     dev = resolve_device(device)
     model = model.to(dev).eval()
@@ -141,8 +167,19 @@ def _run(model, image, kind: str, out_shape_fn, *, src, tgt, classes, wavelength
     runner = _hsi_chunks if model.modality == "hsi" else _pat_chunks
     try:
         with torch.inference_mode():
-            runner(model, img, result, kind, src=src, tgt=tgt, classes=classes, chunk=chunk,
-                   dev=dev, progress=progress, cancel=cancel)
+            runner(
+                model,
+                img,
+                result,
+                kind,
+                src=src,
+                tgt=tgt,
+                classes=classes,
+                chunk=chunk,
+                dev=dev,
+                progress=progress,
+                cancel=cancel,
+            )
     except BaseException:
         if out is not None:
             out[...] = np.nan  # nothing half-done is left behind
@@ -197,11 +234,17 @@ def _pat_chunks(model, img, result, kind, *, src, tgt, classes, chunk, dev, prog
     step = int(chunk or DEFAULT_CHUNK_IMAGES)
     if not result.flags.c_contiguous:
         raise ValueError("`out` must be a C-contiguous array for PAT models")
-    res = result.reshape(-1, h, w) if kind == "likelihood" else result.reshape(result.shape[0], -1, h, w)
+    res = (
+        result.reshape(-1, h, w)
+        if kind == "likelihood"
+        else result.reshape(result.shape[0], -1, h, w)
+    )
     for i0 in range(0, n, step):
         if cancel is not None and cancel():
             raise TransferCancelled("transfer cancelled")
-        block = np.moveaxis(np.asarray(stack[:, i0:i0 + step], dtype=np.float32), 1, 0)  # (k, bands, h, w)
+        block = np.moveaxis(
+            np.asarray(stack[:, i0 : i0 + step], dtype=np.float32), 1, 0
+        )  # (k, bands, h, w)
         bad = ~np.isfinite(block).all(1)  # (k, h, w)
         block = np.where(np.isfinite(block), block, 0.0).astype(np.float32)
         if ph or pw:
@@ -209,25 +252,38 @@ def _pat_chunks(model, img, result, kind, *, src, tgt, classes, chunk, dev, prog
         x = torch.from_numpy(block).to(dev)
         cls = None
         if classes is not None:
-            c = np.asarray(classes).reshape(-1, h, w)[i0:i0 + step]
-            cls = torch.as_tensor(np.pad(c, ((0, 0), (0, ph), (0, pw)), mode="edge"), device=dev).long()
+            c = np.asarray(classes).reshape(-1, h, w)[i0 : i0 + step]
+            cls = torch.as_tensor(
+                np.pad(c, ((0, 0), (0, ph), (0, pw)), mode="edge"), device=dev
+            ).long()
         y = _apply(model, x, kind, src, tgt, cls).float().cpu().numpy()
         if kind == "likelihood":  # one value per image: a constant map
             vals = np.broadcast_to(y[:, None, None], (len(y), h, w)).copy()
             vals[bad] = np.nan
-            res[i0:i0 + step] = vals
+            res[i0 : i0 + step] = vals
         else:
             y = y[:, :, :h, :w]
             y[np.broadcast_to(bad[:, None], y.shape)] = np.nan
-            res[:, i0:i0 + step] = np.moveaxis(y, 0, 1)
+            res[:, i0 : i0 + step] = np.moveaxis(y, 0, 1)
         if progress is not None:
             progress(min(i0 + step, n), n)
 
 
-def transfer_image(model: DomainTransferModel, image, src, tgt, *, classes=None, wavelengths=None,
-                   resample: bool = False, chunk: int | None = None, device="auto",
-                   progress: ProgressFn | None = None, cancel: CancelFn | None = None,
-                   out: np.ndarray | None = None) -> np.ndarray:
+def transfer_image(
+    model: DomainTransferModel,
+    image,
+    src,
+    tgt,
+    *,
+    classes=None,
+    wavelengths=None,
+    resample: bool = False,
+    chunk: int | None = None,
+    device="auto",
+    progress: ProgressFn | None = None,
+    cancel: CancelFn | None = None,
+    out: np.ndarray | None = None,
+) -> np.ndarray:
     """Transfer a spectral image from domain ``src`` to ``tgt``.
 
     Parameters
@@ -249,35 +305,94 @@ def transfer_image(model: DomainTransferModel, image, src, tgt, *, classes=None,
     (bands, y, x) float32 on the model's grid; invalid pixels (HSI: all-zero or non-finite spectra,
     PAT: non-finite) are NaN.
     """
-    return _run(model, image, "transfer", lambda s: (model.n_bands, *s[1:]), src=src, tgt=tgt,
-                classes=classes, wavelengths=wavelengths, resample=resample, chunk=chunk,
-                device=device, progress=progress, cancel=cancel, out=out)
+    return _run(
+        model,
+        image,
+        "transfer",
+        lambda s: (model.n_bands, *s[1:]),
+        src=src,
+        tgt=tgt,
+        classes=classes,
+        wavelengths=wavelengths,
+        resample=resample,
+        chunk=chunk,
+        device=device,
+        progress=progress,
+        cancel=cancel,
+        out=out,
+    )
 
 
-def encode_image(model: DomainTransferModel, image, domain, *, classes=None, wavelengths=None,
-                 resample: bool = False, chunk: int | None = None, device="auto",
-                 progress: ProgressFn | None = None, cancel: CancelFn | None = None,
-                 out: np.ndarray | None = None) -> np.ndarray:
+def encode_image(
+    model: DomainTransferModel,
+    image,
+    domain,
+    *,
+    classes=None,
+    wavelengths=None,
+    resample: bool = False,
+    chunk: int | None = None,
+    device="auto",
+    progress: ProgressFn | None = None,
+    cancel: CancelFn | None = None,
+    out: np.ndarray | None = None,
+) -> np.ndarray:
     """Latent codes ``(latent_dims, y, x)`` of an image under ``domain`` (latent_dims = bands).
 
     For PAT models the multi-scale latent is packed into the image's shape; only HSI latents are
     per-pixel codes.
     """
-    return _run(model, image, "encode", lambda s: (model.n_bands, *s[1:]), src=domain, tgt=None,
-                classes=classes, wavelengths=wavelengths, resample=resample, chunk=chunk,
-                device=device, progress=progress, cancel=cancel, out=out)
+    return _run(
+        model,
+        image,
+        "encode",
+        lambda s: (model.n_bands, *s[1:]),
+        src=domain,
+        tgt=None,
+        classes=classes,
+        wavelengths=wavelengths,
+        resample=resample,
+        chunk=chunk,
+        device=device,
+        progress=progress,
+        cancel=cancel,
+        out=out,
+    )
 
 
-def likelihood_image(model: DomainTransferModel, image, domain, *, classes=None, wavelengths=None,
-                     resample: bool = False, chunk: int | None = None, device="auto",
-                     progress: ProgressFn | None = None, cancel: CancelFn | None = None,
-                     out: np.ndarray | None = None) -> np.ndarray:
+def likelihood_image(
+    model: DomainTransferModel,
+    image,
+    domain,
+    *,
+    classes=None,
+    wavelengths=None,
+    resample: bool = False,
+    chunk: int | None = None,
+    device="auto",
+    progress: ProgressFn | None = None,
+    cancel: CancelFn | None = None,
+    out: np.ndarray | None = None,
+) -> np.ndarray:
     """Map ``(y, x)`` of log p(x | domain) per dimension (nats): how typical each pixel is of ``domain``.
 
     HSI: per pixel. PAT: one value per image, broadcast over its pixels. Flow likelihoods are poor
     out-of-distribution scores (Nalisnick et al. 2019): compare maps against held-out data of the
     domain before reading them as "realism".
     """
-    return _run(model, image, "likelihood", lambda s: tuple(s[1:]), src=domain, tgt=None,
-                classes=classes, wavelengths=wavelengths, resample=resample, chunk=chunk,
-                device=device, progress=progress, cancel=cancel, out=out)
+    return _run(
+        model,
+        image,
+        "likelihood",
+        lambda s: tuple(s[1:]),
+        src=domain,
+        tgt=None,
+        classes=classes,
+        wavelengths=wavelengths,
+        resample=resample,
+        chunk=chunk,
+        device=device,
+        progress=progress,
+        cancel=cancel,
+        out=out,
+    )

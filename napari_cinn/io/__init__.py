@@ -83,7 +83,9 @@ def read_spectral(path: str | Path) -> SpectralImage:
     return fn(path)
 
 
-def write_spectral(path: str | Path, image: SpectralImage, *, overwrite: bool = False) -> list[Path]:
+def write_spectral(
+    path: str | Path, image: SpectralImage, *, overwrite: bool = False
+) -> list[Path]:
     """Write ``image`` in the format given by the extension; returns every file written.
 
     Labels (if any) go beside the cube as ``<stem>_labels.npy`` / ``_labels.json`` (``.npz``

@@ -64,7 +64,7 @@ def parse_label_names(text: str | bytes, where: Path | str) -> dict[int, str]:
         return {int(k): str(v) for k, v in raw.items()}
     except Exception as exc:  # noqa: BLE001
         raise SpectralFileError(
-            f"{where}: label names must be a JSON object like {{\"1\": \"liver\"}} ({exc})"
+            f'{where}: label names must be a JSON object like {{"1": "liver"}} ({exc})'
         ) from exc
 
 

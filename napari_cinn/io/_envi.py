@@ -127,8 +127,14 @@ def write_envi(path: Path, image: SpectralImage, overwrite: bool = False) -> lis
         try:
             cube = np.moveaxis(np.asarray(image.data, dtype=np.float32), 0, -1)  # (y, x, bands)
             envi.save_image(
-                str(workdir / "cube.hdr"), cube, metadata=meta, interleave="bsq",
-                ext=".img", dtype=np.float32, byteorder=0, force=True,
+                str(workdir / "cube.hdr"),
+                cube,
+                metadata=meta,
+                interleave="bsq",
+                ext=".img",
+                dtype=np.float32,
+                byteorder=0,
+                force=True,
             )
             os.replace(workdir / "cube.img", tmp_img)
             os.replace(workdir / "cube.hdr", tmp_hdr)

@@ -41,9 +41,11 @@ def _looks_spectral(path: Path) -> bool:
         if ext == ".dat":
             head = np.fromfile(path, dtype=">i4", count=3)
             size = path.stat().st_size
-            return head.size == 3 and bool(np.all(head > 0)) and size >= 12 + 4 * int(
-                np.prod(head.astype(np.int64))
-            ) - 4096  # a little short still counts: reading says "truncated"
+            return (
+                head.size == 3
+                and bool(np.all(head > 0))
+                and size >= 12 + 4 * int(np.prod(head.astype(np.int64))) - 4096
+            )  # a little short still counts: reading says "truncated"
         if ext in (".tif", ".tiff"):
             import tifffile
 
@@ -63,7 +65,9 @@ def _looks_spectral(path: Path) -> bool:
 
 
 def _has_wl_sidecar(path: Path) -> bool:
-    return any(path.with_name(path.stem + s).exists() for s in ("_wavelengths.json", "_wavelengths.txt"))
+    return any(
+        path.with_name(path.stem + s).exists() for s in ("_wavelengths.json", "_wavelengths.txt")
+    )
 
 
 def get_reader(path: str | list[str]) -> Callable[[Any], LayerData] | None:

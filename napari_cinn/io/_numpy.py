@@ -95,9 +95,13 @@ def write_npz(path: Path, image: SpectralImage, overwrite: bool = False) -> list
     arrays = {
         "data": np.asarray(image.data, dtype=np.float32),
         "wavelengths": np.asarray(image.wavelengths, dtype=np.float64),
-        "metadata": np.array(json.dumps(json_safe({
-            k: v for k, v in image.metadata.items() if k not in ("source", "format")
-        }))),
+        "metadata": np.array(
+            json.dumps(
+                json_safe(
+                    {k: v for k, v in image.metadata.items() if k not in ("source", "format")}
+                )
+            )
+        ),
     }
     if image.labels is not None:
         arrays["labels"] = np.asarray(image.labels)

@@ -76,7 +76,7 @@ def roi_mask(roi: Layer, spatial_shape: tuple[int, ...], label: int | None = Non
     spatial_shape = tuple(int(s) for s in spatial_shape)
     if isinstance(roi, Labels):
         data = np.asarray(roi.data)
-        if data.shape[-len(spatial_shape):] != spatial_shape:
+        if data.shape[-len(spatial_shape) :] != spatial_shape:
             raise ValueError(
                 f"labels '{roi.name}' are {data.shape}, the image is {spatial_shape} (y, x): "
                 "they must cover the same pixels"
@@ -95,7 +95,9 @@ def roi_mask(roi: Layer, spatial_shape: tuple[int, ...], label: int | None = Non
     raise ValueError(f"layer '{roi.name}' is not a Shapes or Labels layer")
 
 
-def disconnect_on_destroy(widget, viewer, connections, drag_callbacks=(), move_callbacks=()) -> None:
+def disconnect_on_destroy(
+    widget, viewer, connections, drag_callbacks=(), move_callbacks=()
+) -> None:
     """When ``widget`` is destroyed, disconnect ``connections`` (``(emitter, callback)`` pairs) and
     remove the viewer mouse callbacks, so a closed dock leaves nothing behind in the viewer."""
 
@@ -103,8 +105,10 @@ def disconnect_on_destroy(widget, viewer, connections, drag_callbacks=(), move_c
         for emitter, callback in connections:
             with contextlib.suppress(RuntimeError, ValueError, TypeError):
                 emitter.disconnect(callback)
-        for callbacks, lst in ((drag_callbacks, viewer.mouse_drag_callbacks),
-                               (move_callbacks, viewer.mouse_move_callbacks)):
+        for callbacks, lst in (
+            (drag_callbacks, viewer.mouse_drag_callbacks),
+            (move_callbacks, viewer.mouse_move_callbacks),
+        ):
             for cb in callbacks:
                 if cb in lst:
                     lst.remove(cb)
@@ -134,4 +138,3 @@ def click_callback(widget, method: str):
             getattr(w, method)(press)
 
     return on_drag
-

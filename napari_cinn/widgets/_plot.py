@@ -45,8 +45,9 @@ def style_legend(legend) -> None:
         title.set_color(FOREGROUND)
 
 
-def header_legend(figure, handles, *, left: float, ncol: int = 2, fontsize: float = 7,
-                  title: str | None = None):
+def header_legend(
+    figure, handles, *, left: float, ncol: int = 2, fontsize: float = 7, title: str | None = None
+):
     """A figure legend in a strip above the axes (it never covers the data).
 
     ``left`` is the axes' left edge (figure fraction) so the legend lines up with them. Returns
@@ -55,10 +56,22 @@ def header_legend(figure, handles, *, left: float, ncol: int = 2, fontsize: floa
     rows = -(-len(handles) // ncol) if handles else 0
     if not rows and title is None:
         return None, 0.0
-    legend = figure.legend(handles=handles, loc="upper left", bbox_to_anchor=(left, 1.0), ncol=ncol,
-                           fontsize=fontsize, frameon=False, title=title, title_fontsize=fontsize,
-                           alignment="left", borderaxespad=0.2, handlelength=1.8,
-                           columnspacing=1.2, labelspacing=0.35, borderpad=0.2)
+    legend = figure.legend(
+        handles=handles,
+        loc="upper left",
+        bbox_to_anchor=(left, 1.0),
+        ncol=ncol,
+        fontsize=fontsize,
+        frameon=False,
+        title=title,
+        title_fontsize=fontsize,
+        alignment="left",
+        borderaxespad=0.2,
+        handlelength=1.8,
+        columnspacing=1.2,
+        labelspacing=0.35,
+        borderpad=0.2,
+    )
     style_legend(legend)
     font_px = fontsize * figure.dpi / 72
     height = font_px * (1.35 * (rows + (title is not None)) + 1.0)

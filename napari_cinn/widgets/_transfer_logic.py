@@ -15,9 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from napari_cinn.core.spectra import describe_grid, same_grid
-
 from napari_cinn._sample_data import SAMPLE_MODEL_DIR
+from napari_cinn.core.spectra import describe_grid, same_grid
 
 ARROW = "→"
 
@@ -92,7 +91,11 @@ def fit_reason(info: ModelInfo, layer, allow_resample: bool = False) -> str | No
         pass
     elif not allow_resample:
         return f"{expects}; layer has {describe_grid(wl)}"
-    elif not (wl.size > 1 and wl[0] <= info.wavelengths[0] + 1e-6 and wl[-1] >= info.wavelengths[-1] - 1e-6):
+    elif not (
+        wl.size > 1
+        and wl[0] <= info.wavelengths[0] + 1e-6
+        and wl[-1] >= info.wavelengths[-1] - 1e-6
+    ):
         return f"{expects}; layer has {describe_grid(wl)}, which does not cover that range"
     if info.modality == "pat" and np.ndim(layer.data) not in (3, 4):
         return "PAT models need (bands, y, x) images"
@@ -180,8 +183,13 @@ def run_transfer(
     def stage(name: str):
         return None if progress is None else (lambda done, total: progress(name, done, total))
 
-    common = dict(wavelengths=req.wavelengths, resample=req.resample, chunk=req.chunk,
-                  device=device, cancel=cancel)
+    common = dict(
+        wavelengths=req.wavelengths,
+        resample=req.resample,
+        chunk=req.chunk,
+        device=device,
+        cancel=cancel,
+    )
     with torch_threads(gui_threads() if device.type == "cpu" else None):  # leave the GUI a core
         out = transfer_image(model, data, req.src, req.tgt, progress=stage("transfer"), **common)
         lat = ll = None
@@ -192,8 +200,15 @@ def run_transfer(
             common["wavelengths"] = np.asarray(model.wavelengths)
             common["resample"] = False
             ll = likelihood_image(model, out, req.tgt, progress=stage("log-likelihood"), **common)
-    return TransferResult(req, out, np.asarray(model.wavelengths, dtype=np.float64), lat, ll,
-                          time.perf_counter() - t0, str(device))
+    return TransferResult(
+        req,
+        out,
+        np.asarray(model.wavelengths, dtype=np.float64),
+        lat,
+        ll,
+        time.perf_counter() - t0,
+        str(device),
+    )
 
 
 def available_devices() -> list[str]:

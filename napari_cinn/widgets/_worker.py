@@ -19,8 +19,14 @@ class WorkerDockMixin:
     def _set_running(self, running: bool) -> None:
         """Enable or disable the dock's buttons while a job runs (override)."""
 
-    def _start_worker(self, job: Callable[..., Generator], *args: Any,
-                      on_result: Callable[[Any], None], message: str, **kwargs: Any) -> Any:
+    def _start_worker(
+        self,
+        job: Callable[..., Generator],
+        *args: Any,
+        on_result: Callable[[Any], None],
+        message: str,
+        **kwargs: Any,
+    ) -> Any:
         """Run the generator function ``job(*args, **kwargs)`` (yields ``(done, total)``, returns the
         result) in a worker thread; returns the started worker.
 

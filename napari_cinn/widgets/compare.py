@@ -161,7 +161,9 @@ class CompareWidget(WorkerDockMixin, QWidget):
         names = set(names)
         for i in range(self.layers.count()):
             item = self.layers.item(i)
-            item.setCheckState(Qt.CheckState.Checked if item.text() in names else Qt.CheckState.Unchecked)
+            item.setCheckState(
+                Qt.CheckState.Checked if item.text() in names else Qt.CheckState.Unchecked
+            )
 
     def set_side_by_side(self, on: bool) -> None:
         """Grid mode with only the checked layers visible (on), or the previous view back (off)."""
@@ -201,7 +203,8 @@ class CompareWidget(WorkerDockMixin, QWidget):
             for ly in self.viewer.layers:
                 ly.visible = self._saved_view["visible"].get(ly.name, ly.visible)
                 ly.name_overlay.visible = self._saved_view["names_shown"].get(
-                    ly.name, ly.name_overlay.visible)
+                    ly.name, ly.name_overlay.visible
+                )
             grid.shape = self._saved_view["shape"]
             grid.enabled = self._saved_view["grid"]
             self._saved_view = None
@@ -217,7 +220,11 @@ class CompareWidget(WorkerDockMixin, QWidget):
             return None
         la, lb = self.viewer.layers[na], self.viewer.layers[nb]
         wa, wb = layer_wavelengths(la), layer_wavelengths(lb)
-        if wa is not None and wb is not None and (wa.shape != wb.shape or not np.allclose(wa, wb, atol=0.5)):
+        if (
+            wa is not None
+            and wb is not None
+            and (wa.shape != wb.shape or not np.allclose(wa, wb, atol=0.5))
+        ):
             self.status.setText(f"'{na}' and '{nb}' have different wavelengths: no difference map.")
             return None
         mode = "signed" if self.mode.currentText() == SIGNED else "abs"
@@ -246,9 +253,14 @@ class CompareWidget(WorkerDockMixin, QWidget):
         else:
             kwargs["axis_labels"] = la.axis_labels[1:]
         layer = self.viewer.add_image(
-            diff, name=name, colormap=cmap, contrast_limits=limits, metadata=meta,
+            diff,
+            name=name,
+            colormap=cmap,
+            contrast_limits=limits,
+            metadata=meta,
             scale=la.scale if reduce == "band" else la.scale[1:],
-            translate=la.translate if reduce == "band" else la.translate[1:], **kwargs,
+            translate=la.translate if reduce == "band" else la.translate[1:],
+            **kwargs,
         )
         self.status.setText(f"Added '{layer.name}'.")
         return layer
@@ -283,15 +295,23 @@ class CompareWidget(WorkerDockMixin, QWidget):
             if not mask.any():
                 self.status.setText(f"The region '{roi_name}' is empty.")
                 return None
-        items = [CloudInput(n, self.viewer.layers[n].data, layer_wavelengths(self.viewer.layers[n]))
-                 for n in names]
+        items = [
+            CloudInput(n, self.viewer.layers[n].data, layer_wavelengths(self.viewer.layers[n]))
+            for n in names
+        ]
         ref = CloudInput(ref_name, ref_layer.data, layer_wavelengths(ref_layer))
         self.error = None
         self.comparisons = None
         return self._start_worker(
-            compare_to_reference, items, ref, mask=mask, labels=labels,
-            norm="l1" if self.l1.isChecked() else "none", metrics=self.metrics.isChecked(),
-            on_result=self._show_summary, message=f"Comparing {len(items)} layer(s) with '{ref_name}'…",
+            compare_to_reference,
+            items,
+            ref,
+            mask=mask,
+            labels=labels,
+            norm="l1" if self.l1.isChecked() else "none",
+            metrics=self.metrics.isChecked(),
+            on_result=self._show_summary,
+            message=f"Comparing {len(items)} layer(s) with '{ref_name}'…",
         )
 
     # ------------------------------------------------------------------ internals
@@ -309,7 +329,9 @@ class CompareWidget(WorkerDockMixin, QWidget):
         for name in images:
             item = QListWidgetItem(name)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            on = name in checked or (first and name in [s.name for s in spectral_layers(self.viewer)])
+            on = name in checked or (
+                first and name in [s.name for s in spectral_layers(self.viewer)]
+            )
             item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
             self.layers.addItem(item)
         spectral = [ly.name for ly in spectral_layers(self.viewer)]
@@ -322,7 +344,9 @@ class CompareWidget(WorkerDockMixin, QWidget):
                 combo.setCurrentText(current)
             elif default is not None and spectral:
                 combo.setCurrentIndex(default % len(spectral))
-        real = [n for n in spectral if str(self.viewer.layers[n].metadata.get("domain", "")) == "real"]
+        real = [
+            n for n in spectral if str(self.viewer.layers[n].metadata.get("domain", "")) == "real"
+        ]
         if previous_ref not in spectral and real:  # default reference: the real data
             self.reference.setCurrentText(real[0])
         roi = self.roi.currentText()
@@ -352,12 +376,16 @@ class CompareWidget(WorkerDockMixin, QWidget):
                 body.set_edgecolor(color)
                 body.set_alpha(0.35)
                 ax.scatter(pos[k] + rng.uniform(-0.12, 0.12, d.size), d, s=5, color=color, lw=0)
-                ax.hlines(d.mean(), pos[k] - 0.35, pos[k] + 0.35, colors=color, linestyles="--", lw=1.2)
+                ax.hlines(
+                    d.mean(), pos[k] - 0.35, pos[k] + 0.35, colors=color, linestyles="--", lw=1.2
+                )
             ax.set_xticks(pos, [c.name for c in comps], fontsize=7)
         unit = " (L1-norm.)" if self.l1.isChecked() else ""
         ax.set_ylabel(f"|Δ median| to {ref}{unit}", fontsize=8)
-        ax.set_title("per wavelength" + (" and class" if comps and len(comps[0].classes) > 1 else ""),
-                     fontsize=8)
+        ax.set_title(
+            "per wavelength" + (" and class" if comps and len(comps[0].classes) > 1 else ""),
+            fontsize=8,
+        )
         self.plot.draw_idle()
         self.table.setRowCount(len(comps))
         for r, c in enumerate(comps):

@@ -96,13 +96,17 @@ class LatentWidget(WorkerDockMixin, QWidget):
         self.cancel_btn.setEnabled(False)
         self.progress = QProgressBar()
         self.progress.setVisible(False)
-        self.status = QLabel("Choose layers and a model, then Project. Lasso in the plot selects pixels.")
+        self.status = QLabel(
+            "Choose layers and a model, then Project. Lasso in the plot selects pixels."
+        )
         self.status.setWordWrap(True)
 
         self.plot = PlotCanvas(self, figsize=(4.0, 4.0))
         self.plot.canvas.setMinimumHeight(340)
         fig = self.plot.figure
-        gs = fig.add_gridspec(2, 2, width_ratios=(4, 1), height_ratios=(1, 4), wspace=0.05, hspace=0.05)
+        gs = fig.add_gridspec(
+            2, 2, width_ratios=(4, 1), height_ratios=(1, 4), wspace=0.05, hspace=0.05
+        )
         self.ax = fig.add_subplot(gs[1, 0])
         self.ax_top = fig.add_subplot(gs[0, 0], sharex=self.ax)
         self.ax_right = fig.add_subplot(gs[1, 1], sharey=self.ax)
@@ -112,8 +116,9 @@ class LatentWidget(WorkerDockMixin, QWidget):
             style_axes(a)
         self.ax_top.tick_params(labelbottom=False, labelleft=False)
         self.ax_right.tick_params(labelleft=False, labelbottom=False)
-        self.lasso = LassoSelector(self.ax, self._on_lasso, useblit=True,
-                                   props={"color": FOREGROUND, "lw": 1})
+        self.lasso = LassoSelector(
+            self.ax, self._on_lasso, useblit=True, props={"color": FOREGROUND, "lw": 1}
+        )
         # the selection: small white dots (rings merge into a blob in a dense cloud) and the
         # outline of the lasso that made it
         self._selected = self.ax.scatter([], [], s=3, color="white", alpha=0.5, lw=0)
@@ -198,7 +203,9 @@ class LatentWidget(WorkerDockMixin, QWidget):
         names = set(names)
         for i in range(self.layers.count()):
             item = self.layers.item(i)
-            item.setCheckState(Qt.CheckState.Checked if item.text() in names else Qt.CheckState.Unchecked)
+            item.setCheckState(
+                Qt.CheckState.Checked if item.text() in names else Qt.CheckState.Unchecked
+            )
 
     def compute(self):
         """Start the projection in a worker thread; returns the worker (None if refused)."""
@@ -214,7 +221,9 @@ class LatentWidget(WorkerDockMixin, QWidget):
             names.append(reference)
         space = "latent" if self.space.currentText() == LATENT else "data"
         if space == "latent" and self.model is None:
-            self.status.setText("Latent space needs a model: load a model file (or choose data space).")
+            self.status.setText(
+                "Latent space needs a model: load a model file (or choose data space)."
+            )
             return None
         fallback = None if self.fallback.currentText() == SKIP else self.fallback.currentText()
         inputs = []
@@ -223,13 +232,21 @@ class LatentWidget(WorkerDockMixin, QWidget):
                 continue
             layer = self.viewer.layers[name]
             inputs.append(
-                CloudInput(name, layer.data, layer_wavelengths(layer), layer_domain(layer) or fallback)
+                CloudInput(
+                    name, layer.data, layer_wavelengths(layer), layer_domain(layer) or fallback
+                )
             )
         self.error = None
         self.result = None
         return self._start_worker(
-            project_clouds, inputs, reference, n=self.n_pixels.value(), space=space, model=self.model,
-            on_result=self._show_result, message=f"Projecting {len(inputs)} layer(s) in {space} space…",
+            project_clouds,
+            inputs,
+            reference,
+            n=self.n_pixels.value(),
+            space=space,
+            model=self.model,
+            on_result=self._show_result,
+            message=f"Projecting {len(inputs)} layer(s) in {space} space…",
         )
 
     def cancel(self) -> None:
@@ -265,8 +282,11 @@ class LatentWidget(WorkerDockMixin, QWidget):
         closed = np.vstack([verts, verts[:1]])
         self._outline.set_data(closed[:, 0], closed[:, 1])
         self.plot.blit()
-        if SELECTION_NAME in self.viewer.layers and isinstance(self.viewer.layers[SELECTION_NAME], Labels) \
-                and self.viewer.layers[SELECTION_NAME].data.shape == canvas_shape:
+        if (
+            SELECTION_NAME in self.viewer.layers
+            and isinstance(self.viewer.layers[SELECTION_NAME], Labels)
+            and self.viewer.layers[SELECTION_NAME].data.shape == canvas_shape
+        ):
             self.viewer.layers[SELECTION_NAME].data = labels
         else:
             if SELECTION_NAME in self.viewer.layers:
@@ -297,13 +317,25 @@ class LatentWidget(WorkerDockMixin, QWidget):
             if spec is None or not np.all(np.isfinite(spec)) or not np.any(spec):
                 continue
             try:
-                f = features(spec[None], res.space, model=self.model, domain=cloud.domain,
-                             wavelengths=layer_wavelengths(layer))
+                f = features(
+                    spec[None],
+                    res.space,
+                    model=self.model,
+                    domain=cloud.domain,
+                    wavelengths=layer_wavelengths(layer),
+                )
             except ValueError:
                 continue
             xy = res.pca.transform(f)[0]
-            (m,) = self.ax.plot([xy[0]], [xy[1]], marker="*", ms=13, color=self._color(k),
-                                markeredgecolor="white", ls="none")
+            (m,) = self.ax.plot(
+                [xy[0]],
+                [xy[1]],
+                marker="*",
+                ms=13,
+                color=self._color(k),
+                markeredgecolor="white",
+                ls="none",
+            )
             self.plot.add_animated(m)
             self._marks.append(m)
         self.plot.blit()
@@ -331,8 +363,12 @@ class LatentWidget(WorkerDockMixin, QWidget):
         if ref in names:
             self.reference.setCurrentText(ref)
         else:  # default: a real layer, as in the paper
-            real = [n for n in names if layer_domain(self.viewer.layers[n]) == "real"
-                    and "→" not in str(self.viewer.layers[n].metadata.get("domain", ""))]
+            real = [
+                n
+                for n in names
+                if layer_domain(self.viewer.layers[n]) == "real"
+                and "→" not in str(self.viewer.layers[n].metadata.get("domain", ""))
+            ]
             if real:
                 self.reference.setCurrentText(real[0])
 
@@ -359,8 +395,11 @@ class LatentWidget(WorkerDockMixin, QWidget):
         for m in self._marks:
             self.plot.remove_animated(m)
         self._marks = []
-        keep = {id(self._selected), id(self._outline),
-                *(id(a) for a in getattr(self.lasso, "artists", ()))}
+        keep = {
+            id(self._selected),
+            id(self._outline),
+            *(id(a) for a in getattr(self.lasso, "artists", ())),
+        }
         for a in (self.ax, self.ax_top, self.ax_right):
             for artist in [*a.lines, *a.collections]:
                 if id(artist) not in keep:
@@ -377,7 +416,9 @@ class LatentWidget(WorkerDockMixin, QWidget):
                 step = max(1, len(p) // 3000)  # light scatter, subsampled for speed
                 self.ax.scatter(p[::step, 0], p[::step, 1], s=2, color=color, alpha=0.15, lw=0)
                 g = cloud.kde
-                self.ax.contour(g.x, g.y, g.density, levels=g.levels, colors=[color], linewidths=1.1)
+                self.ax.contour(
+                    g.x, g.y, g.density, levels=g.levels, colors=[color], linewidths=1.1
+                )
                 self.ax_top.plot(g.x, g.marginal_x, color=color, lw=1.2)
                 self.ax_top.fill_between(g.x, g.marginal_x, color=color, alpha=0.2, lw=0)
                 self.ax_right.plot(g.marginal_y, g.y, color=color, lw=1.2)
@@ -394,12 +435,11 @@ class LatentWidget(WorkerDockMixin, QWidget):
         if self._legend is not None:
             self._legend.remove()
         # legend in a strip above the marginal plot: it never covers contours or points
-        self._legend, height = header_legend(self.plot.figure, handles, left=_LEFT,
-                                             title=f"{res.space} space, PCA of the reference")
+        self._legend, height = header_legend(
+            self.plot.figure, handles, left=_LEFT, title=f"{res.space} space, PCA of the reference"
+        )
         self.plot.set_header(height, top=_TOP)
         self.plot.draw_idle()
 
     def _on_lasso(self, verts) -> None:
         self.select_polygon(verts)
-
-

@@ -161,7 +161,9 @@ class SpectraWidget(QWidget):
         self.viewer.mouse_drag_callbacks.append(on_drag)
         self.viewer.mouse_move_callbacks.append(on_move)
         ev = self.viewer.layers.events
-        connections = [(e, self._refresh_roi_choices) for e in (ev.inserted, ev.removed, ev.reordered)]
+        connections = [
+            (e, self._refresh_roi_choices) for e in (ev.inserted, ev.removed, ev.reordered)
+        ]
         connections.append((self.viewer.dims.events.current_step, self._update_lambda_line))
         for emitter, callback in connections:
             emitter.connect(callback)
@@ -184,8 +186,16 @@ class SpectraWidget(QWidget):
             n = len(self._pins)
             where = self._last_index[1] if self._last_index else ""
             self._pins.append(
-                _Curve(f"pin{n}:{c.key}", f"{c.label} {where} (pinned)", c.layer, c.x, c.y, None,
-                       c.x_unit, "pin")
+                _Curve(
+                    f"pin{n}:{c.key}",
+                    f"{c.label} {where} (pinned)",
+                    c.layer,
+                    c.x,
+                    c.y,
+                    None,
+                    c.x_unit,
+                    "pin",
+                )
             )
         self._draw()
 
@@ -218,8 +228,16 @@ class SpectraWidget(QWidget):
                 skipped.append(f"{layer.name} (no usable pixel in ROI)")
                 continue
             curves.append(
-                _Curve(f"roi:{layer.name}", f"{layer.name} ROI mean (n={st.n})", layer.name, x,
-                       st.mean, st.std, unit, "roi")
+                _Curve(
+                    f"roi:{layer.name}",
+                    f"{layer.name} ROI mean (n={st.n})",
+                    layer.name,
+                    x,
+                    st.mean,
+                    st.std,
+                    unit,
+                    "roi",
+                )
             )
         self._roi_curves = curves
         self._draw()
@@ -253,7 +271,10 @@ class SpectraWidget(QWidget):
     def _curves_at(self, position) -> tuple[list[_Curve], str]:
         layers = spectral_layers(self.viewer)
         if not layers:
-            return [], "No spectral layer: add an Image layer with bands first (e.g. File ▸ Open Sample)."
+            return (
+                [],
+                "No spectral layer: add an Image layer with bands first (e.g. File ▸ Open Sample).",
+            )
         curves, outside, no_wl = [], [], []
         first_index = None
         for layer in layers:
@@ -295,7 +316,11 @@ class SpectraWidget(QWidget):
             self.status.setText(notes)
         if self._roi_curves:
             self.compute_roi()
-        self._pins = [p for p in self._pins if p.x_unit == ("band" if self.xaxis.currentText() == BAND else "nm")]
+        self._pins = [
+            p
+            for p in self._pins
+            if p.x_unit == ("band" if self.xaxis.currentText() == BAND else "nm")
+        ]
         self.ax.set_xlabel(self.xaxis.currentText())
         self.ax.set_ylabel("value (L1-normalised)" if self.l1.isChecked() else "value")
         self._draw()
@@ -334,7 +359,9 @@ class SpectraWidget(QWidget):
             line = self._lines.get(c.key)
             if line is None:
                 style = _KINDS[c.kind][0]
-                (line,) = self.ax.plot(c.x, y, style, color=self._color(c.layer), lw=1.4, label=c.label)
+                (line,) = self.ax.plot(
+                    c.x, y, style, color=self._color(c.layer), lw=1.4, label=c.label
+                )
                 self._lines[c.key] = line
                 if c.kind == "pixel":
                     self.plot.add_animated(line)
@@ -397,8 +424,12 @@ class SpectraWidget(QWidget):
         (vx0, vx1), (vy0, vy1) = self.ax.get_xlim(), self.ax.get_ylim()
         span = max(y1 - y0, 1e-12 * max(abs(y0), abs(y1), 1.0))
         fits = (
-            vx0 <= x0 and x1 <= vx1 and (x1 - x0) >= 0.8 * (vx1 - vx0)
-            and vy0 <= y0 and y1 <= vy1 and span >= 0.4 * (vy1 - vy0)
+            vx0 <= x0
+            and x1 <= vx1
+            and (x1 - x0) >= 0.8 * (vx1 - vx0)
+            and vy0 <= y0
+            and y1 <= vy1
+            and span >= 0.4 * (vy1 - vy0)
         )
         if fits:
             return False
@@ -430,8 +461,14 @@ class SpectraWidget(QWidget):
         selection = set(viewer.layers.selection)
         active = viewer.layers.selection.active
         viewer.add_points(
-            world[None], name=MARKER_NAME, symbol="cross", size=max(3.0, 0.03 * max(layer.data.shape[-2:])),
-            face_color="#ff3030", border_color="#ffffff", border_width=0.05, opacity=0.9,
+            world[None],
+            name=MARKER_NAME,
+            symbol="cross",
+            size=max(3.0, 0.03 * max(layer.data.shape[-2:])),
+            face_color="#ff3030",
+            border_color="#ffffff",
+            border_width=0.05,
+            opacity=0.9,
         )
         viewer.layers.selection.clear()
         viewer.layers.selection.update(selection)

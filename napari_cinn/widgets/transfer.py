@@ -77,7 +77,9 @@ class TransferWidget(QWidget):
     # ---- construction -----------------------------------------------------------------------
     def _build(self) -> None:
         self.layer_combo = QComboBox()
-        self.layer_combo.setToolTip("Spectral Image layers: (bands, y, x) with metadata['wavelengths']")
+        self.layer_combo.setToolTip(
+            "Spectral Image layers: (bands, y, x) with metadata['wavelengths']"
+        )
         self.model_combo = QComboBox()
         self.model_combo.setToolTip("Shipped sample models, files you opened, or browse for one")
         self.browse_btn = QPushButton("…")
@@ -154,8 +156,10 @@ class TransferWidget(QWidget):
             self.layer_combo.setCurrentText(current)
         elif names:  # prefer a simulated layer, then the selected one
             active = self.viewer.layers.selection.active
-            pick = next((n for n in names if self.viewer.layers[n].metadata.get("domain") == "sim"),
-                        active.name if active is not None and active.name in names else names[0])
+            pick = next(
+                (n for n in names if self.viewer.layers[n].metadata.get("domain") == "sim"),
+                active.name if active is not None and active.name in names else names[0],
+            )
             self.layer_combo.setCurrentText(pick)
         self.layer_combo.blockSignals(False)
         self.update_state()
@@ -201,8 +205,9 @@ class TransferWidget(QWidget):
 
     def browse_model(self) -> None:
         start = str(shipped_models()[0].parent) if shipped_models() else str(Path.home())
-        path, _ = QFileDialog.getOpenFileName(self, "Open a napari-cinn model", start,
-                                              "Model files (*.safetensors)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open a napari-cinn model", start, "Model files (*.safetensors)"
+        )
         if path:
             self.set_model_path(path)
         else:
@@ -322,13 +327,16 @@ class TransferWidget(QWidget):
         self.outcome = ""
         stages = 1 + req.latent + req.likelihood
         self._stage_names = ["transfer", "latent code", "log-likelihood"]
-        self._pbar = progress(total=100 * stages, desc=f"{req.layer_name}: {req.src}{ARROW}{req.tgt}")
+        self._pbar = progress(
+            total=100 * stages, desc=f"{req.layer_name}: {req.src}{ARROW}{req.tgt}"
+        )
         self._stages = stages
         self.progress_bar.setValue(0)
         self.progress_bar.setVisible(True)
         relay = self._relay
         self.worker = create_worker(
-            run_transfer, req,
+            run_transfer,
+            req,
             progress=lambda stage, d, t: relay.progressed.emit(stage, d, t),
             cancel=self._cancel.is_set,
             _start_thread=False,
@@ -369,8 +377,10 @@ class TransferWidget(QWidget):
         self.last_result = result
         self.add_result_layers(result)
         req = result.request
-        self.outcome = (f"Done in {result.seconds:.1f} s on {result.device}: added "
-                        f"'{result_name(req.layer_name, req.src, req.tgt)}'.")
+        self.outcome = (
+            f"Done in {result.seconds:.1f} s on {result.device}: added "
+            f"'{result_name(req.layer_name, req.src, req.tgt)}'."
+        )
 
     def _on_errored(self, exc: BaseException) -> None:
         from napari_cinn.core import TransferCancelled
@@ -418,33 +428,73 @@ class TransferWidget(QWidget):
         if source is not None:
             geometry = {"scale": source.scale, "translate": source.translate}
         name = result_name(req.layer_name, req.src, req.tgt)
-        meta = {"wavelengths": result.wavelengths, "domain": f"{req.src}{ARROW}{req.tgt}",
-                "provenance": provenance}
+        meta = {
+            "wavelengths": result.wavelengths,
+            "domain": f"{req.src}{ARROW}{req.tgt}",
+            "provenance": provenance,
+        }
         limits = source.contrast_limits if source is not None else None
         ndim = result.transferred.ndim
         labels = ("λ", "y", "x") if ndim == 3 else ("λ", "z", "y", "x")
-        added = [self.viewer.add_image(result.transferred, name=name, metadata=meta,
-                                       axis_labels=labels, contrast_limits=limits,
-                                       colormap="gray", rgb=False, **geometry)]
+        added = [
+            self.viewer.add_image(
+                result.transferred,
+                name=name,
+                metadata=meta,
+                axis_labels=labels,
+                contrast_limits=limits,
+                colormap="gray",
+                rgb=False,
+                **geometry,
+            )
+        ]
         if result.latent is not None:
-            added.append(self.viewer.add_image(
-                result.latent, name=f"{req.layer_name} [latent | {req.src}]",
-                metadata={"latent_of": req.layer_name, "domain": req.src, "provenance": provenance,
-                          "modality": info.modality if info else None},
-                axis_labels=labels, colormap="twilight_shifted", rgb=False,
-                contrast_limits=(-3, 3), visible=False, **geometry))
+            added.append(
+                self.viewer.add_image(
+                    result.latent,
+                    name=f"{req.layer_name} [latent | {req.src}]",
+                    metadata={
+                        "latent_of": req.layer_name,
+                        "domain": req.src,
+                        "provenance": provenance,
+                        "modality": info.modality if info else None,
+                    },
+                    axis_labels=labels,
+                    colormap="twilight_shifted",
+                    rgb=False,
+                    contrast_limits=(-3, 3),
+                    visible=False,
+                    **geometry,
+                )
+            )
         if result.log_likelihood is not None:
             ll = result.log_likelihood
             finite = ll[np.isfinite(ll)]
-            lim = (float(np.percentile(finite, 1)), float(np.percentile(finite, 99))) if finite.size else (0, 1)
+            lim = (
+                (float(np.percentile(finite, 1)), float(np.percentile(finite, 99)))
+                if finite.size
+                else (0, 1)
+            )
             if not lim[1] > lim[0]:
                 lim = (lim[0] - 1, lim[0] + 1)
-            added.append(self.viewer.add_image(
-                ll, name=f"{name} [log p | {req.tgt}]",
-                metadata={"log_likelihood_of": name, "domain": req.tgt, "units": "nats per dim",
-                          "provenance": provenance},
-                axis_labels=labels[1:], colormap="viridis", contrast_limits=lim, rgb=False,
-                visible=False, **({k: v[1:] for k, v in geometry.items()})))
+            added.append(
+                self.viewer.add_image(
+                    ll,
+                    name=f"{name} [log p | {req.tgt}]",
+                    metadata={
+                        "log_likelihood_of": name,
+                        "domain": req.tgt,
+                        "units": "nats per dim",
+                        "provenance": provenance,
+                    },
+                    axis_labels=labels[1:],
+                    colormap="viridis",
+                    contrast_limits=lim,
+                    rgb=False,
+                    visible=False,
+                    **({k: v[1:] for k, v in geometry.items()}),
+                )
+            )
         return added
 
     # ---- helpers ----------------------------------------------------------------------------

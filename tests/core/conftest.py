@@ -29,4 +29,6 @@ def cube():
     """(bands, y, x) = (100, 64, 64) positive reflectance-like cube."""
     rng = np.random.default_rng(3)
     base = np.linspace(0.2, 0.8, 100)[:, None, None]
-    return (base * rng.uniform(0.5, 1.5, (1, 64, 64)) + 0.05 * rng.random((100, 64, 64))).astype(np.float32)
+    return (base * rng.uniform(0.5, 1.5, (1, 64, 64)) + 0.05 * rng.random((100, 64, 64))).astype(
+        np.float32
+    )

@@ -67,8 +67,11 @@ def test_weights_of_another_shape_are_refused(tmp_path, good_file):
     other = build_model("hsi", n_blocks=4, hidden=64)
     meta = _description(good_file)
     bad = tmp_path / "shape.safetensors"
-    save_file({k: v.contiguous() for k, v in other.state_dict().items()}, bad,
-              metadata={"napari_cinn": json.dumps(meta)})
+    save_file(
+        {k: v.contiguous() for k, v in other.state_dict().items()},
+        bad,
+        metadata={"napari_cinn": json.dumps(meta)},
+    )
     with pytest.raises(ModelFileError, match=r"has shape \[.*\], the architecture needs"):
         load_model(bad)
 

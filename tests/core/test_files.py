@@ -21,7 +21,10 @@ def test_written_files_are_readable_by_others_like_a_plain_open(tmp_path):
 def test_a_failing_write_leaves_nothing_and_keeps_the_old_file(tmp_path):
     target = tmp_path / "cube.npy"
     target.write_bytes(b"old")
-    with pytest.raises(RuntimeError, match="disk full"), atomic_targets(target, overwrite=True) as (tmp,):
+    with (
+        pytest.raises(RuntimeError, match="disk full"),
+        atomic_targets(target, overwrite=True) as (tmp,),
+    ):
         tmp.write_bytes(b"half")
         raise RuntimeError("disk full")
     assert target.read_bytes() == b"old"
@@ -31,10 +34,14 @@ def test_a_failing_write_leaves_nothing_and_keeps_the_old_file(tmp_path):
 def test_existing_targets_are_refused_unless_overwrite(tmp_path):
     target = tmp_path / "a.csv"
     target.write_text("keep")
-    with pytest.raises(FileExistsError, match="already exists; refusing to overwrite"), \
-            atomic_targets(target):
+    with (
+        pytest.raises(FileExistsError, match="already exists; refusing to overwrite"),
+        atomic_targets(target),
+    ):
         pass
-    with pytest.raises(ValueError, match="folder .* does not exist"), \
-            atomic_targets(tmp_path / "missing" / "b.csv", error=ValueError):
+    with (
+        pytest.raises(ValueError, match="folder .* does not exist"),
+        atomic_targets(tmp_path / "missing" / "b.csv", error=ValueError),
+    ):
         pass
     assert target.read_text() == "keep"

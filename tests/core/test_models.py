@@ -91,10 +91,20 @@ def test_fast_coupling_block_matches_freia_exactly(conditional):
 
     cond = [(5,)] if conditional else []
     np.random.seed(0)  # noqa: NPY002 (FrEIA draws its permutation from the global RNG)
-    ref = Fm.AllInOneBlock([(100,)], cond, subnet_constructor=mlp_subnet(32), affine_clamping=1.0,
-                           global_affine_init=0.7)
-    fast = AllInOneBlock([(100,)], cond, subnet_constructor=mlp_subnet(32), affine_clamping=1.0,
-                         global_affine_init=0.7)
+    ref = Fm.AllInOneBlock(
+        [(100,)],
+        cond,
+        subnet_constructor=mlp_subnet(32),
+        affine_clamping=1.0,
+        global_affine_init=0.7,
+    )
+    fast = AllInOneBlock(
+        [(100,)],
+        cond,
+        subnet_constructor=mlp_subnet(32),
+        affine_clamping=1.0,
+        global_affine_init=0.7,
+    )
     fast.load_state_dict(ref.state_dict())
     with torch.no_grad():
         for p in ref.parameters():

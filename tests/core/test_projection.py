@@ -25,7 +25,9 @@ def test_spectrum_at_reads_one_pixel_and_refuses_outside(cube):
 def test_sample_valid_pixels_skips_empty_and_nan(cube):
     ys, xs = P.sample_valid_pixels(cube, 1000)
     assert len(ys) == 5 * 6 - 2
-    assert (0, 0) not in set(zip(ys, xs, strict=True)) and (1, 1) not in set(zip(ys, xs, strict=True))
+    assert (0, 0) not in set(zip(ys, xs, strict=True)) and (1, 1) not in set(
+        zip(ys, xs, strict=True)
+    )
     ys2, xs2 = P.sample_valid_pixels(cube, 10, seed=3)
     assert len(ys2) == 10
     again = P.sample_valid_pixels(cube, 10, seed=3)
@@ -175,7 +177,9 @@ def _two_domain_cubes(bands=8):
     rng = np.random.default_rng(5)
     wl = np.linspace(500, 995, bands)
     sim = rng.random((bands, 6, 7)).astype(np.float32) + 0.5
-    real = rng.random((bands, 5, 9)).astype(np.float32) * np.linspace(1, 2, bands)[:, None, None] + 0.5
+    real = (
+        rng.random((bands, 5, 9)).astype(np.float32) * np.linspace(1, 2, bands)[:, None, None] + 0.5
+    )
     return wl, sim, real
 
 
@@ -199,7 +203,9 @@ def test_project_clouds_in_data_space_fits_pca_on_reference():
     # points are the reference PCA of each pixel's L2-normalised spectrum
     ys, xs = res.clouds[0].index
     s = sim[:, ys[3], xs[3]]
-    np.testing.assert_allclose(res.clouds[0].points[3], res.pca.transform(s / np.linalg.norm(s))[0], rtol=1e-4)
+    np.testing.assert_allclose(
+        res.clouds[0].points[3], res.pca.transform(s / np.linalg.norm(s))[0], rtol=1e-4
+    )
 
 
 def test_project_clouds_leaves_out_what_does_not_fit():
@@ -241,7 +247,9 @@ def test_project_clouds_in_latent_space_with_a_tiny_model():
     assert any("'pat'" in n and "model expects 8 bands" in n for n in res.notes)
     # the reference's latent codes are what the PCA was fitted on
     ref = res.clouds[1]
-    z = P.features(P.gather_spectra(real, ref.index), "latent", model=model, domain="real", wavelengths=wl)
+    z = P.features(
+        P.gather_spectra(real, ref.index), "latent", model=model, domain="real", wavelengths=wl
+    )
     np.testing.assert_allclose(res.pca.mean, z.mean(axis=0), rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(ref.points, res.pca.transform(z), rtol=1e-3, atol=1e-4)
     assert not any("lies exactly on" in n for n in res.notes)
@@ -264,11 +272,15 @@ def test_project_clouds_in_latent_space_with_a_tiny_model():
     # a transferred image encoded under its target domain has its source's codes: said, not hidden
     moved = model.transfer(torch.from_numpy(sim.reshape(sim.shape[0], -1).T.copy()), "sim", "real")
     moved = moved.detach().numpy().T.reshape(sim.shape).astype(np.float32)
-    both = [P.CloudInput("sim", sim, wl, "sim"), P.CloudInput("sim→real", moved, wl, "real"),
-            P.CloudInput("real", real, wl, "real")]
+    both = [
+        P.CloudInput("sim", sim, wl, "sim"),
+        P.CloudInput("sim→real", moved, wl, "real"),
+        P.CloudInput("real", real, wl, "real"),
+    ]
     res = P.run_projection(both, "real", n=30, space="latent", model=model)
     assert [n for n in res.notes if "lies exactly on" in n] == [
-        "'sim→real' lies exactly on 'sim' (same codes; a transfer keeps the latent code)."]
+        "'sim→real' lies exactly on 'sim' (same codes; a transfer keeps the latent code)."
+    ]
 
 
 def test_compare_to_reference_uses_the_shared_metrics():
@@ -281,8 +293,12 @@ def test_compare_to_reference_uses_the_shared_metrics():
     labels = np.zeros((10, 10), int)
     labels[:5] = 1
     labels[5:] = 2
-    items = [P.CloudInput("close", close), P.CloudInput("far", far),
-             P.CloudInput("small", ref[:, :4, :4]), P.CloudInput("pat", np.ones((3, 10, 10), np.float32))]
+    items = [
+        P.CloudInput("close", close),
+        P.CloudInput("far", far),
+        P.CloudInput("small", ref[:, :4, :4]),
+        P.CloudInput("pat", np.ones((3, 10, 10), np.float32)),
+    ]
     gen = P.compare_to_reference(items, P.CloudInput("ref", ref), labels=labels, norm="none")
     steps = []
     while True:
@@ -293,7 +309,9 @@ def test_compare_to_reference_uses_the_shared_metrics():
             break
     assert steps[-1] == (4, 4)
     assert [c.name for c in comps] == ["close", "far"]
-    assert any("'small' left out" in n for n in notes) and any("'pat' left out: 3 bands" in n for n in notes)
+    assert any("'small' left out" in n for n in notes) and any(
+        "'pat' left out: 3 bands" in n for n in notes
+    )
     far_c = comps[1]
     np.testing.assert_array_equal(far_c.classes, [1, 2])
     sel = labels == 1

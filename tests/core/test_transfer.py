@@ -31,17 +31,35 @@ def test_image_round_trip_through_both_domains(hsi_model, cube):
 
 def test_progress_reports_every_chunk_up_to_the_total(hsi_model, cube):
     calls = []
-    transfer_image(hsi_model, cube, "sim", "real", chunk=64 * 16, device="cpu",
-                   progress=lambda done, total: calls.append((done, total)))
+    transfer_image(
+        hsi_model,
+        cube,
+        "sim",
+        "real",
+        chunk=64 * 16,
+        device="cpu",
+        progress=lambda done, total: calls.append((done, total)),
+    )
     assert calls == [(1024 * k, 4096) for k in range(1, 5)]
 
 
 def test_cancel_stops_within_one_chunk_and_leaves_no_partial_output(hsi_model, cube, tmp_path):
     seen = []
-    out = np.lib.format.open_memmap(tmp_path / "out.npy", mode="w+", dtype=np.float32, shape=cube.shape)
+    out = np.lib.format.open_memmap(
+        tmp_path / "out.npy", mode="w+", dtype=np.float32, shape=cube.shape
+    )
     with pytest.raises(TransferCancelled):
-        transfer_image(hsi_model, cube, "sim", "real", chunk=64 * 8, device="cpu", out=out,
-                       progress=lambda d, t: seen.append(d), cancel=lambda: len(seen) >= 2)
+        transfer_image(
+            hsi_model,
+            cube,
+            "sim",
+            "real",
+            chunk=64 * 8,
+            device="cpu",
+            out=out,
+            progress=lambda d, t: seen.append(d),
+            cancel=lambda: len(seen) >= 2,
+        )
     assert seen == [512, 1024]  # the third chunk never started
     assert np.isnan(out).all()  # the two finished chunks were wiped
 
@@ -77,7 +95,9 @@ def test_invalid_pixels_come_out_nan_and_the_rest_is_unaffected(hsi_model, cube)
 
 def test_wrong_band_count_names_both_grids(hsi_model):
     pat_like = np.ones((16, 8, 8), np.float32)
-    with pytest.raises(ValueError, match="model expects 100 bands 500–995 nm; image has 16 bands 700–850 nm"):
+    with pytest.raises(
+        ValueError, match="model expects 100 bands 500–995 nm; image has 16 bands 700–850 nm"
+    ):
         transfer_image(hsi_model, pat_like, "sim", "real", wavelengths=PAT_WAVELENGTHS)
     with pytest.raises(ValueError, match="image has 16 bands \\(and no wavelengths\\)"):
         transfer_image(hsi_model, pat_like, "sim", "real")
@@ -85,11 +105,15 @@ def test_wrong_band_count_names_both_grids(hsi_model):
 
 def test_other_grid_needs_opt_in_resampling(hsi_model, cube):
     wl = np.arange(495.0, 1000.1, 2.5)  # a finer grid that contains the model's
-    finer = np.stack([np.interp(wl, HSI_WAVELENGTHS, cube[:, y, x]) for y in range(4) for x in range(4)], 1)
+    finer = np.stack(
+        [np.interp(wl, HSI_WAVELENGTHS, cube[:, y, x]) for y in range(4) for x in range(4)], 1
+    )
     finer = finer.reshape(wl.size, 4, 4).astype(np.float32)
     with pytest.raises(ValueError, match="enable resampling"):
         transfer_image(hsi_model, finer, "sim", "real", wavelengths=wl)
-    out = transfer_image(hsi_model, finer, "sim", "real", wavelengths=wl, resample=True, device="cpu")
+    out = transfer_image(
+        hsi_model, finer, "sim", "real", wavelengths=wl, resample=True, device="cpu"
+    )
     ref = transfer_image(hsi_model, cube[:, :4, :4], "sim", "real", device="cpu")
     assert out.shape == (100, 4, 4)
     np.testing.assert_allclose(out, ref, atol=1e-3)
@@ -122,8 +146,11 @@ def test_integer_cubes_and_single_pixels_work(hsi_model, cube):
 def test_volumes_are_transferred_slice_by_slice(hsi_model, cube):
     vol = np.stack([cube[:, :8, :8], cube[:, 8:16, :8]], axis=1)  # (bands, z, y, x)
     out = transfer_image(hsi_model, vol, "sim", "real", device="cpu")
-    np.testing.assert_allclose(out[:, 1], transfer_image(hsi_model, cube[:, 8:16, :8], "sim", "real",
-                                                         device="cpu"), atol=1e-6)
+    np.testing.assert_allclose(
+        out[:, 1],
+        transfer_image(hsi_model, cube[:, 8:16, :8], "sim", "real", device="cpu"),
+        atol=1e-6,
+    )
 
 
 def test_pat_images_of_any_size_are_padded_and_cropped(pat_model):
@@ -131,7 +158,9 @@ def test_pat_images_of_any_size_are_padded_and_cropped(pat_model):
     out = transfer_image(pat_model, img, "sim", "real", device="cpu")
     assert out.shape == img.shape and np.isfinite(out).all()
     back = transfer_image(pat_model, out, "real", "sim", device="cpu")
-    assert np.abs(back - img).max() < 0.05  # padding borders make the crop only approximately invertible
+    assert (
+        np.abs(back - img).max() < 0.05
+    )  # padding borders make the crop only approximately invertible
     stack = np.stack([img, img[:, ::-1]], axis=1)  # (bands, n, y, x)
     both = transfer_image(pat_model, stack, "sim", "real", device="cpu", chunk=1)
     np.testing.assert_allclose(both[:, 0], out, atol=1e-5)

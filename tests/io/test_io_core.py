@@ -188,9 +188,11 @@ def test_bad_inputs_give_clear_errors(tmp_path):
     np.savez(tmp_path / "nodata.npz", cube=np.ones((2, 2, 2)))
     with pytest.raises(SpectralFileError, match="no 'data' array"):
         read_spectral(tmp_path / "nodata.npz")
-    (tmp_path / "orphan.hdr").write_text("ENVI\nsamples = 2\nlines = 2\nbands = 2\n"
-                                         "header offset = 0\ndata type = 4\ninterleave = bsq\n"
-                                         "byte order = 0\n")
+    (tmp_path / "orphan.hdr").write_text(
+        "ENVI\nsamples = 2\nlines = 2\nbands = 2\n"
+        "header offset = 0\ndata type = 4\ninterleave = bsq\n"
+        "byte order = 0\n"
+    )
     with pytest.raises(SpectralFileError, match="no data file"):
         read_spectral(tmp_path / "orphan.hdr")
     with pytest.raises(SpectralFileError, match="folder .* does not exist"):

@@ -109,8 +109,9 @@ def test_broken_file_gives_a_notification_not_a_crash(make_napari_viewer, tmp_pa
 def test_save_layer_as_envi_npy_tiff_round_trips(make_napari_viewer, tmp_path):
     viewer = make_napari_viewer()
     img = _image()
-    layer = viewer.add_image(img.data, name="cube", metadata={"wavelengths": img.wavelengths,
-                                                              "domain": "sim→real"})
+    layer = viewer.add_image(
+        img.data, name="cube", metadata={"wavelengths": img.wavelengths, "domain": "sim→real"}
+    )
     for ext in (".hdr", ".npy", ".tif"):
         out = tmp_path / f"saved{ext}"
         written = viewer.layers.save(str(out), selected=False, plugin="napari-cinn")

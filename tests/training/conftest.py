@@ -21,5 +21,11 @@ def tiny_run(tmp_path_factory):
     cfg = tiny_config(sim, real, root / "run")
     path = write_config(root / "tiny.yaml", cfg)
     assert main(["fit", "--config", str(path)]) == 0
-    return {"root": root, "sim": sim, "real": real, "config": cfg, "config_path": path,
-            "out": root / "run"}
+    return {
+        "root": root,
+        "sim": sim,
+        "real": real,
+        "config": cfg,
+        "config_path": path,
+        "out": root / "run",
+    }

@@ -45,7 +45,12 @@ def test_ot_and_unit_are_found_by_the_evaluation_registry():
 
 
 def test_unit_trains_briefly_and_round_trips_file(tmp_path):
-    from napari_cinn_training.baselines.unit import fit_unit_on_arrays, load_unit, save_unit, spectra_transform
+    from napari_cinn_training.baselines.unit import (
+        fit_unit_on_arrays,
+        load_unit,
+        save_unit,
+        spectra_transform,
+    )
 
     sim, real = _spectra(512, 0.0, 0), _spectra(512, 0.8, 1)
     net = fit_unit_on_arrays(sim, real, seconds=3, data__samples_per_epoch=1024)
@@ -53,7 +58,9 @@ def test_unit_trains_briefly_and_round_trips_file(tmp_path):
     assert y.shape == (10, 20) and np.isfinite(y).all()
     path = save_unit(net, tmp_path / "u.safetensors", note="test")
     again = load_unit(path)
-    torch.testing.assert_close(again.transfer(torch.from_numpy(sim[:5])), net.transfer(torch.from_numpy(sim[:5])))
+    torch.testing.assert_close(
+        again.transfer(torch.from_numpy(sim[:5])), net.transfer(torch.from_numpy(sim[:5]))
+    )
     with pytest.raises(FileExistsError, match="--force"):
         save_unit(net, path)
     # the file scores in cinn-train evaluate as a per-pixel method: a cube is transferred pixel by pixel
@@ -62,5 +69,8 @@ def test_unit_trains_briefly_and_round_trips_file(tmp_path):
     method = resolve_method(str(path))
     assert method.per_pixel and method.fit is None
     cube = sim[:12].T.reshape(20, 4, 3)
-    np.testing.assert_allclose(method.image_transform(cube),
-                               spectra_transform(net)(sim[:12]).T.reshape(20, 4, 3), atol=1e-6)
+    np.testing.assert_allclose(
+        method.image_transform(cube),
+        spectra_transform(net)(sim[:12]).T.reshape(20, 4, 3),
+        atol=1e-6,
+    )

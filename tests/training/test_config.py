@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from napari_cinn_training.config import ConfigError, load_config
 
 CONFIGS = sorted((Path(__file__).parents[2] / "training" / "configs").glob("*.yaml"))
@@ -21,18 +20,23 @@ def test_shipped_configs_load(path):
 def test_overrides_are_typed(tmp_path):
     p = tmp_path / "c.yaml"
     p.write_text("optim:\n  lr: 1.0e-3\ntrainer:\n  max_epochs: 3\n")
-    cfg = load_config(p, ["optim.lr=3e-4", "trainer.devices=2", "model.n_blocks=4", "loss.adv_weight=0"])
+    cfg = load_config(
+        p, ["optim.lr=3e-4", "trainer.devices=2", "model.n_blocks=4", "loss.adv_weight=0"]
+    )
     assert cfg.optim.lr == pytest.approx(3e-4)
     assert cfg.trainer.devices == 2 and cfg.trainer.max_epochs == 3
     assert cfg.model == {"n_blocks": 4}
     assert cfg.loss.adv_weight == 0.0
 
 
-@pytest.mark.parametrize(("text", "nearest"), [
-    ("optim:\n  lrr: 1\n", "optim.lr"),
-    ("trainr:\n  max_epochs: 1\n", "trainer"),
-    ("loss:\n  adv_wieght: 1\n", "loss.adv_weight"),
-])
+@pytest.mark.parametrize(
+    ("text", "nearest"),
+    [
+        ("optim:\n  lrr: 1\n", "optim.lr"),
+        ("trainr:\n  max_epochs: 1\n", "trainer"),
+        ("loss:\n  adv_wieght: 1\n", "loss.adv_weight"),
+    ],
+)
 def test_unknown_key_in_file_names_file_and_nearest(tmp_path, text, nearest):
     p = tmp_path / "bad.yaml"
     p.write_text(text)

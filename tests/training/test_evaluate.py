@@ -5,7 +5,6 @@ import shutil
 
 import numpy as np
 import pytest
-
 from napari_cinn_training.cli import main
 from napari_cinn_training.evaluate import EvaluationError, evaluate, resolve_method
 from napari_cinn_training.evaluate.data import load_folder
@@ -15,8 +14,23 @@ from napari_cinn_training.evaluate.data import load_folder
 def pat_folders(tmp_path_factory):
     root = tmp_path_factory.mktemp("pat")
     for domain in ("sim", "real"):
-        assert main(["simulate", "pat", "--subjects", "4", "--domain", domain, "--size", "64",
-                     "--out", str(root / domain)]) == 0
+        assert (
+            main(
+                [
+                    "simulate",
+                    "pat",
+                    "--subjects",
+                    "4",
+                    "--domain",
+                    domain,
+                    "--size",
+                    "64",
+                    "--out",
+                    str(root / domain),
+                ]
+            )
+            == 0
+        )
     return root
 
 
@@ -28,13 +42,42 @@ def _copy(src, dst):
 def test_evaluate_none_and_moment_matching_write_reports(pat_folders, tmp_path, capsys):
     for method in ("none", "moment-matching"):
         out = tmp_path / method
-        assert main(["evaluate", "--sim", str(pat_folders / "sim"), "--real",
-                     str(pat_folders / "real"), "--method", method, "--seeds", "0", "1",
-                     "--pixels", "40", "--classifiers", "lda", "--c2st-classifier", "logreg",
-                     "--out", str(out)]) == 0
+        assert (
+            main(
+                [
+                    "evaluate",
+                    "--sim",
+                    str(pat_folders / "sim"),
+                    "--real",
+                    str(pat_folders / "real"),
+                    "--method",
+                    method,
+                    "--seeds",
+                    "0",
+                    "1",
+                    "--pixels",
+                    "40",
+                    "--classifiers",
+                    "lda",
+                    "--c2st-classifier",
+                    "logreg",
+                    "--out",
+                    str(out),
+                ]
+            )
+            == 0
+        )
         metrics = json.loads((out / "metrics.json").read_text())
-        for key in ("bacc_sim", "bacc_transfer", "bacc_real", "gap_closed", "c2st_auc", "mmd",
-                    "auroc_real", "frechet"):
+        for key in (
+            "bacc_sim",
+            "bacc_transfer",
+            "bacc_real",
+            "gap_closed",
+            "c2st_auc",
+            "mmd",
+            "auroc_real",
+            "frechet",
+        ):
             assert set(metrics[key]) == {"mean", "std", "values"}, key
             assert len(metrics[key]["values"]) == 2
         assert "| balanced accuracy, trained on sim |" in (out / "report.md").read_text()
@@ -45,8 +88,20 @@ def test_evaluate_none_and_moment_matching_write_reports(pat_folders, tmp_path, 
             assert metrics["gap_closed"]["mean"] == 0
     assert "gap closed" in capsys.readouterr().out
     # a second run refuses to overwrite the report
-    assert main(["evaluate", "--sim", str(pat_folders / "sim"), "--real",
-                 str(pat_folders / "real"), "--out", str(tmp_path / "none")]) == 1
+    assert (
+        main(
+            [
+                "evaluate",
+                "--sim",
+                str(pat_folders / "sim"),
+                "--real",
+                str(pat_folders / "real"),
+                "--out",
+                str(tmp_path / "none"),
+            ]
+        )
+        == 1
+    )
 
 
 def test_evaluate_is_deterministic(pat_folders):
@@ -116,8 +171,9 @@ def test_wavelength_grid_mismatch(pat_folders, tmp_path):
             content = dict(f)
         content["wavelengths"] = content["wavelengths"] + 20
         np.savez(path, **content)
-    with pytest.raises(EvaluationError, match="wavelength grids differ.*16 bands 700–850 nm.*"
-                                              "16 bands 720–870 nm"):
+    with pytest.raises(
+        EvaluationError, match="wavelength grids differ.*16 bands 700–850 nm.*16 bands 720–870 nm"
+    ):
         evaluate(pat_folders / "sim", folder, seeds=(0,))
 
 
@@ -127,16 +183,38 @@ def test_model_file_method(tmp_path):
     from napari_cinn.core import build_model, save_model
 
     for domain in ("sim", "real"):
-        assert main(["simulate", "hsi", "--subjects", "3", "--domain", domain, "--size", "16",
-                     "--out", str(tmp_path / domain)]) == 0
+        assert (
+            main(
+                [
+                    "simulate",
+                    "hsi",
+                    "--subjects",
+                    "3",
+                    "--domain",
+                    domain,
+                    "--size",
+                    "16",
+                    "--out",
+                    str(tmp_path / domain),
+                ]
+            )
+            == 0
+        )
     model = build_model("hsi", n_blocks=2, hidden=16)
     for domain in ("sim", "real"):
         x = np.concatenate([im.data.reshape(100, -1).T for im in load_folder(tmp_path / domain)])
         model.fit_normalization(x, domain)
     path = save_model(model, tmp_path / "tiny.safetensors")
-    metrics, arrays = evaluate(tmp_path / "sim", tmp_path / "real", str(path), seeds=(0,),
-                               pixels_per_image=30, classifiers=("lda",), c2st_classifier="logreg",
-                               device="cpu")
+    metrics, arrays = evaluate(
+        tmp_path / "sim",
+        tmp_path / "real",
+        str(path),
+        seeds=(0,),
+        pixels_per_image=30,
+        classifiers=("lda",),
+        c2st_classifier="logreg",
+        device="cpu",
+    )
     assert metrics["method"] == "tiny.safetensors"
     assert np.isfinite(arrays["transfer"][0]).all()
     assert 0 <= metrics["bacc_transfer"]["mean"] <= 1
@@ -145,16 +223,29 @@ def test_model_file_method(tmp_path):
 def test_pat_unit_fit_export_then_evaluate(pat_folders, tmp_path):
     """UNIT for PAT images goes through the same CLI as the cINN and is scored as an image method."""
     from cinn_train_helpers import tiny_config, write_config
-
     from napari_cinn_training.baselines.unit import load_unit
 
-    cfg = tiny_config(pat_folders / "sim", pat_folders / "real", tmp_path / "run", method="unit",
-                      modality="pat", unit={"hidden": 8, "latent": 4},
-                      data={"batch_size": 2, "samples_per_epoch": 4, "val_samples": 2,
-                            "crop": 32, "val_fraction": 0.25})
+    cfg = tiny_config(
+        pat_folders / "sim",
+        pat_folders / "real",
+        tmp_path / "run",
+        method="unit",
+        modality="pat",
+        unit={"hidden": 8, "latent": 4},
+        data={
+            "batch_size": 2,
+            "samples_per_epoch": 4,
+            "val_samples": 2,
+            "crop": 32,
+            "val_fraction": 0.25,
+        },
+    )
     assert main(["fit", "--config", str(write_config(tmp_path / "unit.yaml", cfg))]) == 0
     path = tmp_path / "unit_pat.safetensors"
-    assert main(["export", str(tmp_path / "run" / "checkpoints" / "last.ckpt"), "--out", str(path)]) == 0
+    assert (
+        main(["export", str(tmp_path / "run" / "checkpoints" / "last.ckpt"), "--out", str(path)])
+        == 0
+    )
     assert load_unit(path).modality == "pat"
 
     method = resolve_method(str(path))
@@ -163,8 +254,15 @@ def test_pat_unit_fit_export_then_evaluate(pat_folders, tmp_path):
     out = method.image_transform(odd)  # odd sizes are padded for the stride-2 nets, then cropped
     assert out.shape == odd.shape and np.isfinite(out).all()
 
-    metrics, arrays = evaluate(pat_folders / "sim", pat_folders / "real", str(path), seeds=(0,),
-                               pixels_per_image=30, classifiers=("lda",), c2st_classifier="logreg")
+    metrics, arrays = evaluate(
+        pat_folders / "sim",
+        pat_folders / "real",
+        str(path),
+        seeds=(0,),
+        pixels_per_image=30,
+        classifiers=("lda",),
+        c2st_classifier="logreg",
+    )
     assert metrics["method"] == "unit_pat.safetensors"
     assert np.isfinite(arrays["transfer"][0]).all()
     # a UNIT transfer changes the spectra (it is not the identity)
@@ -173,19 +271,54 @@ def test_pat_unit_fit_export_then_evaluate(pat_folders, tmp_path):
 
 def test_table_pools_reports_of_several_runs(pat_folders, tmp_path, capsys):
     """`cinn-train table` pools training runs: mean ± std over every per-seed value of every report."""
-    args = ["--sim", str(pat_folders / "sim"), "--real", str(pat_folders / "real"), "--pixels", "30",
-            "--classifiers", "lda", "--c2st-classifier", "logreg"]
-    for name, method, seeds in (("mm_s0", "moment-matching", ["0", "1"]),
-                                ("mm_s1", "moment-matching", ["2", "3"]), ("none", "none", ["0"])):
-        assert main(["evaluate", *args, "--method", method, "--seeds", *seeds,
-                     "--out", str(tmp_path / name)]) == 0
+    args = [
+        "--sim",
+        str(pat_folders / "sim"),
+        "--real",
+        str(pat_folders / "real"),
+        "--pixels",
+        "30",
+        "--classifiers",
+        "lda",
+        "--c2st-classifier",
+        "logreg",
+    ]
+    for name, method, seeds in (
+        ("mm_s0", "moment-matching", ["0", "1"]),
+        ("mm_s1", "moment-matching", ["2", "3"]),
+        ("none", "none", ["0"]),
+    ):
+        assert (
+            main(
+                [
+                    "evaluate",
+                    *args,
+                    "--method",
+                    method,
+                    "--seeds",
+                    *seeds,
+                    "--out",
+                    str(tmp_path / name),
+                ]
+            )
+            == 0
+        )
     capsys.readouterr()
     out = tmp_path / "table.md"
-    assert main(["table", f"none={tmp_path / 'none'}", f"MM={tmp_path / 'mm_s*'}", "--out", str(out)]) == 0
-    rows = {line.split(" | ")[0].strip("| "): line.split(" | ")
-            for line in capsys.readouterr().out.splitlines() if line.startswith("| ")}
-    gaps = [v for run in ("mm_s0", "mm_s1")
-            for v in json.loads((tmp_path / run / "metrics.json").read_text())["gap_closed"]["values"]]
+    assert (
+        main(["table", f"none={tmp_path / 'none'}", f"MM={tmp_path / 'mm_s*'}", "--out", str(out)])
+        == 0
+    )
+    rows = {
+        line.split(" | ")[0].strip("| "): line.split(" | ")
+        for line in capsys.readouterr().out.splitlines()
+        if line.startswith("| ")
+    }
+    gaps = [
+        v
+        for run in ("mm_s0", "mm_s1")
+        for v in json.loads((tmp_path / run / "metrics.json").read_text())["gap_closed"]["values"]
+    ]
     assert rows["MM"][1] == "2 × 2"
     assert rows["MM"][3].startswith(f"{np.mean(gaps):.3f} ± {np.std(gaps):.3f} (runs ")
     assert rows["none"][3] == "0.000 ± 0.000"

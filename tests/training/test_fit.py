@@ -6,7 +6,6 @@ import json
 
 import numpy as np
 import pytest
-
 from napari_cinn_training.cli import main
 
 
@@ -41,22 +40,32 @@ def test_pat_fit_export_load_transfer(tmp_path):
     from napari_cinn.core import load_model, transfer_image
 
     sim, real = write_pat_folders(tmp_path / "data", n_files=3, size=32)
-    cfg = tiny_config(sim, real, tmp_path / "run", modality="pat",
-                      data={"batch_size": 2, "samples_per_epoch": 4, "val_samples": 2, "crop": 16},
-                      disc={"hidden": 8, "layers": 2})
+    cfg = tiny_config(
+        sim,
+        real,
+        tmp_path / "run",
+        modality="pat",
+        data={"batch_size": 2, "samples_per_epoch": 4, "val_samples": 2, "crop": 16},
+        disc={"hidden": 8, "layers": 2},
+    )
     cfg["model"] = {"n_scales": 2, "blocks_per_scale": [1, 1], "hidden": 8, "norm": "none"}
     assert main(["fit", "--config", str(write_config(tmp_path / "pat.yaml", cfg))]) == 0
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["iterations"] == 4 and summary["skipped_steps"] == 0
     path = tmp_path / "pat.safetensors"
-    assert main(["export", str(tmp_path / "run" / "checkpoints" / "last.ckpt"), "--out", str(path)]) == 0
+    assert (
+        main(["export", str(tmp_path / "run" / "checkpoints" / "last.ckpt"), "--out", str(path)])
+        == 0
+    )
     model = load_model(path)
     assert model.modality == "pat" and model.n_bands == 16
     image = np.random.default_rng(0).uniform(0.5, 1.0, (16, 30, 27)).astype(np.float32)
     fake = transfer_image(model, image, "sim", "real", device="cpu")
     assert fake.shape == image.shape and np.isfinite(fake).all()
     assert not np.allclose(fake, image)
-    np.testing.assert_allclose(transfer_image(model, fake, "real", "sim", device="cpu"), image, atol=1e-3)
+    np.testing.assert_allclose(
+        transfer_image(model, fake, "real", "sim", device="cpu"), image, atol=1e-3
+    )
 
 
 def test_export_provenance_and_no_silent_overwrite(tiny_run, tmp_path, capsys):
@@ -89,8 +98,20 @@ def test_refuses_to_start_over_an_existing_run(tiny_run, capsys):
 def test_unknown_config_key_names_the_nearest(tiny_run, capsys):
     assert main(["fit", "--config", str(tiny_run["config_path"]), "optim.lrr=1e-3"]) == 2
     assert "did you mean 'optim.lr'" in capsys.readouterr().err
-    assert main(["fit", "--config", str(tiny_run["config_path"]), "model.n_blocs=3", "--force",
-                 "--out-dir", str(tiny_run["root"] / "other")]) == 2
+    assert (
+        main(
+            [
+                "fit",
+                "--config",
+                str(tiny_run["config_path"]),
+                "model.n_blocs=3",
+                "--force",
+                "--out-dir",
+                str(tiny_run["root"] / "other"),
+            ]
+        )
+        == 2
+    )
     assert "model.n_blocks" in capsys.readouterr().err
 
 
@@ -109,11 +130,18 @@ def test_keep_checkpoints_keeps_each_periodic_one_for_export(tiny_run, tmp_path)
 
     from napari_cinn.core import load_model
 
-    cfg = tiny_config(tiny_run["sim"], tiny_run["real"], tmp_path / "run",
-                      trainer={"keep_checkpoints": True, "checkpoint_every_n_steps": 4})
+    cfg = tiny_config(
+        tiny_run["sim"],
+        tiny_run["real"],
+        tmp_path / "run",
+        trainer={"keep_checkpoints": True, "checkpoint_every_n_steps": 4},
+    )
     assert main(["fit", "--config", str(write_config(tmp_path / "c.yaml", cfg))]) == 0
     kept = sorted((tmp_path / "run" / "checkpoints").glob("step*.ckpt"))
-    assert [p.name for p in kept] == ["step16.ckpt", "step8.ckpt"]  # 8 iterations (16 optimiser steps)
+    assert [p.name for p in kept] == [
+        "step16.ckpt",
+        "step8.ckpt",
+    ]  # 8 iterations (16 optimiser steps)
     out = tmp_path / "early.safetensors"
     assert main(["export", str(kept[1]), "--out", str(out)]) == 0  # the earlier one
     assert load_model(out).modality == "hsi"

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 
+import napari_cinn_training.lit as lit
 import pytest
 from cinn_train_helpers import tiny_config, write_config
-
-import napari_cinn_training.lit as lit
 from napari_cinn_training.cli import main
 
 
@@ -42,6 +41,8 @@ def test_resume_without_config_takes_the_checkpoints_config(tiny_run, tmp_path):
     shutil.copytree(tiny_run["out"], run)
     ckpt = run / "checkpoints" / "last.ckpt"
     # one more epoch, config from the checkpoint, output into the copy
-    assert main(["fit", "--resume", str(ckpt), "trainer.max_epochs=3", f"trainer.out_dir={run}"]) == 0
+    assert (
+        main(["fit", "--resume", str(ckpt), "trainer.max_epochs=3", f"trainer.out_dir={run}"]) == 0
+    )
     summary = json.loads((run / "summary.json").read_text())
     assert summary["iterations"] == 12

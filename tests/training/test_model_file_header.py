@@ -20,5 +20,5 @@ def test_header_length_with_pickle_like_first_byte_loads(tmp_path):
     else:
         raise AssertionError("could not produce a header length ending in 0x80")
     assert path.read_bytes()[:1] == b"\x80"
-    assert json.loads(path.read_bytes()[8:8 + n])["__metadata__"]
+    assert json.loads(path.read_bytes()[8 : 8 + n])["__metadata__"]
     assert load_model(path).n_bands == 100

@@ -6,11 +6,11 @@ import lightning as L
 import numpy as np
 import pytest
 import torch
+from napari_cinn_training.config import load_config
+from napari_cinn_training.lit import CINNModule, NonFiniteLossError
 from torch.utils.data import DataLoader
 
 from napari_cinn.core.spectra import HSI_WAVELENGTHS
-from napari_cinn_training.config import load_config
-from napari_cinn_training.lit import CINNModule, NonFiniteLossError
 
 
 def _module(**loss) -> CINNModule:
@@ -35,8 +35,16 @@ def _batches(nan_at: set[int], n: int = 3) -> list[dict[str, torch.Tensor]]:
 
 
 def _trainer() -> L.Trainer:
-    return L.Trainer(max_epochs=1, logger=False, enable_checkpointing=False, enable_progress_bar=False,
-                     enable_model_summary=False, accelerator="cpu", devices=1, num_sanity_val_steps=0)
+    return L.Trainer(
+        max_epochs=1,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        accelerator="cpu",
+        devices=1,
+        num_sanity_val_steps=0,
+    )
 
 
 def test_nan_batch_is_skipped_and_reported(capsys):

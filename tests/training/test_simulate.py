@@ -4,8 +4,6 @@ import json
 
 import numpy as np
 import pytest
-
-from napari_cinn.core.spectra import HSI_WAVELENGTHS, PAT_WAVELENGTHS
 from napari_cinn_training.simulate.chromophores import absorption, reduced_scattering
 from napari_cinn_training.simulate.hsi import (
     TISSUES,
@@ -16,16 +14,18 @@ from napari_cinn_training.simulate.hsi import (
 )
 from napari_cinn_training.simulate.pat import pat_subject
 
+from napari_cinn.core.spectra import HSI_WAVELENGTHS, PAT_WAVELENGTHS
+
 
 def test_absorption_table_has_expected_landmarks():
     hbo2, hb, water, fat, melanin, methb = absorption([560, 630, 760, 800, 930, 970])
-    assert hb[2] > hbo2[2]            # deoxy-Hb band near 760 nm
-    assert hbo2[4] > hb[4]            # oxy-Hb above the isosbestic point
+    assert hb[2] > hbo2[2]  # deoxy-Hb band near 760 nm
+    assert hbo2[4] > hb[4]  # oxy-Hb above the isosbestic point
     assert abs(hbo2[3] - hb[3]) / hb[3] < 0.15  # near-isosbestic around 800 nm
-    assert water[5] > water[3] * 5    # water peak at 970 nm
-    assert fat[4] > fat[3] * 5        # fat peak at 930 nm
-    assert melanin[0] > melanin[5]    # melanin falls with wavelength
-    assert methb[1] > 10 * hbo2[1]    # methaemoglobin's 630 nm band
+    assert water[5] > water[3] * 5  # water peak at 970 nm
+    assert fat[4] > fat[3] * 5  # fat peak at 930 nm
+    assert melanin[0] > melanin[5]  # melanin falls with wavelength
+    assert methb[1] > 10 * hbo2[1]  # methaemoglobin's 630 nm band
     with pytest.raises(ValueError, match="450–1000 nm"):
         absorption([400.0])
     musp = reduced_scattering([500, 1000], 20.0, 1.0)
@@ -49,8 +49,8 @@ def test_oxygenation_changes_spectrum_in_the_right_direction():
     oxy[0, 1], deoxy[0, 1] = 1.0, 0.0
     r_oxy, r_deoxy = reflectance(oxy)[0], reflectance(deoxy)[0]
     i760, i900 = np.searchsorted(HSI_WAVELENGTHS, [760, 900])
-    assert r_oxy[i760] > r_deoxy[i760]   # deoxy-Hb absorbs more at 760 nm
-    assert r_oxy[i900] < r_deoxy[i900]   # oxy-Hb absorbs more at 900 nm
+    assert r_oxy[i760] > r_deoxy[i760]  # deoxy-Hb absorbs more at 760 nm
+    assert r_oxy[i900] < r_deoxy[i900]  # oxy-Hb absorbs more at 900 nm
 
 
 def test_hsi_subject_is_deterministic_and_domains_differ():
@@ -90,12 +90,26 @@ def test_pat_arteries_and_veins_differ_as_expected():
 
 
 def test_cli_writes_files_the_readers_open(tmp_path):
+    from napari_cinn_training.cli import main
     from spectral import envi
 
-    from napari_cinn_training.cli import main
-
-    assert main(["simulate", "hsi", "--subjects", "2", "--domain", "real", "--size", "16",
-                 "--out", str(tmp_path / "h")]) == 0
+    assert (
+        main(
+            [
+                "simulate",
+                "hsi",
+                "--subjects",
+                "2",
+                "--domain",
+                "real",
+                "--size",
+                "16",
+                "--out",
+                str(tmp_path / "h"),
+            ]
+        )
+        == 0
+    )
     img = envi.open(str(tmp_path / "h" / "hsi_real_001.hdr"))
     assert img.shape == (16, 16, 100)
     np.testing.assert_allclose(img.bands.centers, HSI_WAVELENGTHS)
@@ -106,16 +120,64 @@ def test_cli_writes_files_the_readers_open(tmp_path):
     manifest = json.loads((tmp_path / "h" / "hsi_real_manifest.json").read_text())
     assert manifest["subjects"] == 2 and len(manifest["files"]) == 2
     # deterministic: a second run into another folder gives identical bytes
-    assert main(["simulate", "hsi", "--subjects", "2", "--domain", "real", "--size", "16",
-                 "--out", str(tmp_path / "h2")]) == 0
-    assert (tmp_path / "h" / "hsi_real_001.img").read_bytes() == \
-        (tmp_path / "h2" / "hsi_real_001.img").read_bytes()
+    assert (
+        main(
+            [
+                "simulate",
+                "hsi",
+                "--subjects",
+                "2",
+                "--domain",
+                "real",
+                "--size",
+                "16",
+                "--out",
+                str(tmp_path / "h2"),
+            ]
+        )
+        == 0
+    )
+    assert (tmp_path / "h" / "hsi_real_001.img").read_bytes() == (
+        tmp_path / "h2" / "hsi_real_001.img"
+    ).read_bytes()
     # refuses to overwrite
-    assert main(["simulate", "hsi", "--subjects", "1", "--domain", "real", "--size", "16",
-                 "--stem", "hsi_real_000", "--out", str(tmp_path / "h")]) == 1
+    assert (
+        main(
+            [
+                "simulate",
+                "hsi",
+                "--subjects",
+                "1",
+                "--domain",
+                "real",
+                "--size",
+                "16",
+                "--stem",
+                "hsi_real_000",
+                "--out",
+                str(tmp_path / "h"),
+            ]
+        )
+        == 1
+    )
 
-    assert main(["simulate", "pat", "--subjects", "1", "--domain", "sim", "--size", "64",
-                 "--out", str(tmp_path / "p")]) == 0
+    assert (
+        main(
+            [
+                "simulate",
+                "pat",
+                "--subjects",
+                "1",
+                "--domain",
+                "sim",
+                "--size",
+                "64",
+                "--out",
+                str(tmp_path / "p"),
+            ]
+        )
+        == 0
+    )
     with np.load(tmp_path / "p" / "pat_sim.npz") as f:
         assert f["data"].shape == (16, 64, 64)
         assert f["labels"].shape == (64, 64)

@@ -6,13 +6,11 @@ import numpy as np
 import pytest
 import torch
 from cinn_train_helpers import tiny_config, write_config, write_hsi_folders
-
 from napari_cinn_training.cli import main
 
 
 def test_gaussian_ot_map_matches_pot():
     import ot
-
     from napari_cinn_training.lit import gaussian_ot_map
 
     rng = np.random.default_rng(0)
@@ -49,9 +47,13 @@ def test_tiny_fit_with_ot_anchor_round_trips(tmp_path):
     from napari_cinn.io import read_spectral
 
     sim, real = write_hsi_folders(tmp_path / "data")
-    cfg = tiny_config(sim, real, tmp_path / "run",
-                      loss={"transport_weight": 5.0, "transport_anchor": "ot-linear"},
-                      disc={"spectral_norm": True, "instance_noise": 0.1})
+    cfg = tiny_config(
+        sim,
+        real,
+        tmp_path / "run",
+        loss={"transport_weight": 5.0, "transport_anchor": "ot-linear"},
+        disc={"spectral_norm": True, "instance_noise": 0.1},
+    )
     path = write_config(tmp_path / "tiny.yaml", cfg)
     assert main(["fit", "--config", str(path)]) == 0
     from napari_cinn_training.export import read_checkpoint
@@ -60,9 +62,20 @@ def test_tiny_fit_with_ot_anchor_round_trips(tmp_path):
     A = ckpt["state_dict"]["ot_A"]
     assert A.shape == (2, 100, 100) and not torch.allclose(A[1], torch.eye(100))
     model_path = tmp_path / "m.safetensors"
-    assert main(["export", str(tmp_path / "run" / "checkpoints" / "last.ckpt"), "--out", str(model_path)]) == 0
+    assert (
+        main(
+            [
+                "export",
+                str(tmp_path / "run" / "checkpoints" / "last.ckpt"),
+                "--out",
+                str(model_path),
+            ]
+        )
+        == 0
+    )
     model = load_model(model_path)
     cube = np.asarray(read_spectral(next(sim.glob("*.npz"))).data)
-    back = transfer_image(model, transfer_image(model, cube, "sim", "real", device="cpu"), "real", "sim",
-                          device="cpu")
+    back = transfer_image(
+        model, transfer_image(model, cube, "sim", "real", device="cpu"), "real", "sim", device="cpu"
+    )
     np.testing.assert_allclose(back, cube, atol=1e-3 * np.abs(cube).max())

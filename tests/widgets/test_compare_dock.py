@@ -83,8 +83,9 @@ def test_difference_map_equals_numpy(dock, cubes):
 def test_difference_of_different_shapes_is_refused_politely(dock):
     viewer, widget = dock
     viewer.add_image(np.ones((6, 4, 4), np.float32), name="small", metadata={"wavelengths": WL})
-    viewer.add_image(np.ones((3, 10, 12), np.float32), name="pat",
-                     metadata={"wavelengths": [700, 710, 720]})
+    viewer.add_image(
+        np.ones((3, 10, 12), np.float32), name="pat", metadata={"wavelengths": [700, 710, 720]}
+    )
     widget.a.setCurrentText("small")
     widget.b.setCurrentText("real")
     assert widget.add_difference() is None

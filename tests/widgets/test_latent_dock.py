@@ -25,7 +25,9 @@ def two_tissue_cube(seed):
 def dock(make_napari_viewer):
     viewer = make_napari_viewer()
     viewer.add_image(two_tissue_cube(0), name="sim", metadata={"wavelengths": WL, "domain": "sim"})
-    viewer.add_image(two_tissue_cube(1) * 1.1, name="real", metadata={"wavelengths": WL, "domain": "real"})
+    viewer.add_image(
+        two_tissue_cube(1) * 1.1, name="real", metadata={"wavelengths": WL, "domain": "real"}
+    )
     widget = LatentWidget(viewer)
     viewer.window.add_dock_widget(widget)
     return viewer, widget
@@ -63,9 +65,14 @@ def test_data_space_projection_and_lasso_paints_exactly_the_region(dock, qtbot):
     right = np.concatenate([c.points[c.index[1] >= 6] for c in res.clouds])
     lo, hi = left.min(axis=0), left.max(axis=0)
     pad = 0.05 * (hi - lo) + 1e-6
-    box = [(lo[0] - pad[0], lo[1] - pad[1]), (hi[0] + pad[0], lo[1] - pad[1]),
-           (hi[0] + pad[0], hi[1] + pad[1]), (lo[0] - pad[0], hi[1] + pad[1])]
+    box = [
+        (lo[0] - pad[0], lo[1] - pad[1]),
+        (hi[0] + pad[0], lo[1] - pad[1]),
+        (hi[0] + pad[0], hi[1] + pad[1]),
+        (lo[0] - pad[0], hi[1] + pad[1]),
+    ]
     from napari_cinn.core.projection import points_in_polygon
+
     assert not points_in_polygon(right, box).any()  # the two tissues are apart
     n = widget.select_polygon(box)
     labels = viewer.layers[SELECTION_NAME].data
@@ -93,8 +100,13 @@ def test_latent_space_with_tiny_model_marks_clicked_pixel(dock, qtbot):
     assert res.space == "latent"
     assert [len(c.points) for c in res.clouds] == [50, 50]
     ref = res.clouds[1]
-    z = features(gather_spectra(viewer.layers["real"].data, ref.index), "latent", model=model,
-                 domain="real", wavelengths=WL)
+    z = features(
+        gather_spectra(viewer.layers["real"].data, ref.index),
+        "latent",
+        model=model,
+        domain="real",
+        wavelengths=WL,
+    )
     np.testing.assert_allclose(res.pca.mean, z.mean(axis=0), rtol=1e-4, atol=1e-5)
     assert "PC1" in widget.ax.get_xlabel() and "%" in widget.ax.get_xlabel()
     assert widget.mark_pixel((0, 3, 4)) == 2
@@ -105,8 +117,11 @@ def test_model_that_does_not_fit_is_explained(dock, qtbot, tmp_path):
     from napari_cinn.core import build_model, save_model
 
     viewer, widget = dock
-    viewer.add_image(np.ones((16, 5, 5), np.float32), name="pat",
-                     metadata={"wavelengths": np.linspace(700, 850, 16), "domain": "sim"})
+    viewer.add_image(
+        np.ones((16, 5, 5), np.float32),
+        name="pat",
+        metadata={"wavelengths": np.linspace(700, 850, 16), "domain": "sim"},
+    )
     viewer.add_image(two_tissue_cube(3), name="nodomain", metadata={"wavelengths": WL})
     widget.set_checked(["sim", "real", "pat", "nodomain"])
     path = tmp_path / "m.safetensors"

@@ -49,8 +49,12 @@ def cubes():
 def dock(make_napari_viewer, cubes):
     viewer = make_napari_viewer()
     for name, cube in cubes.items():
-        viewer.add_image(cube, name=name, metadata={"wavelengths": WL, "domain": name},
-                         axis_labels=("λ", "y", "x"))
+        viewer.add_image(
+            cube,
+            name=name,
+            metadata={"wavelengths": WL, "domain": name},
+            axis_labels=("λ", "y", "x"),
+        )
     widget = SpectraWidget(viewer)
     viewer.window.add_dock_widget(widget)
     return viewer, widget
@@ -194,7 +198,9 @@ def test_roi_mean_equals_numpy_for_labels_and_shapes(dock, cubes):
         widget._roi_curves[0].y, cubes["sim"][:, labels == 2].mean(axis=1), rtol=1e-6
     )
     # a rectangle in a Shapes layer
-    viewer.add_shapes([np.array([[2, 3], [2, 8], [5, 8], [5, 3]])], shape_type="rectangle", name="box")
+    viewer.add_shapes(
+        [np.array([[2, 3], [2, 8], [5, 8], [5, 3]])], shape_type="rectangle", name="box"
+    )
     widget.roi.setCurrentText("box")
     widget.compute_roi()
     box = np.zeros((20, 30), bool)

@@ -15,8 +15,9 @@ pytestmark = pytest.mark.gui
 def hsi_model_file(tmp_path, perturb):
     from napari_cinn.core import build_model, save_model
 
-    m = build_model("hsi", wavelengths=HSI_WAVELENGTHS, domains=("sim", "real"), n_blocks=2,
-                    hidden=16)
+    m = build_model(
+        "hsi", wavelengths=HSI_WAVELENGTHS, domains=("sim", "real"), n_blocks=2, hidden=16
+    )
     rng = np.random.default_rng(0)
     m.fit_normalization(rng.uniform(0.1, 0.6, (300, 100)), "sim")
     m.fit_normalization(rng.uniform(0.1, 0.5, (300, 100)), "real")
@@ -27,8 +28,9 @@ def hsi_model_file(tmp_path, perturb):
 def pat_model_file(tmp_path, perturb):
     from napari_cinn.core import build_model, save_model
 
-    m = build_model("pat", wavelengths=PAT_WAVELENGTHS, n_scales=2, blocks_per_scale=[1, 1],
-                    hidden=4)
+    m = build_model(
+        "pat", wavelengths=PAT_WAVELENGTHS, n_scales=2, blocks_per_scale=[1, 1], hidden=4
+    )
     return save_model(perturb(m), tmp_path / "tiny_pat.safetensors")
 
 
@@ -73,7 +75,9 @@ def test_transfer_adds_a_layer_equal_to_transfer_image(dock, qtbot, hsi_model_fi
     assert widget.set_model_path(hsi_model_file)
     assert widget.model_label.text().startswith("HSI model: 100 bands 500–995 nm")
     assert [widget.direction_combo.itemText(i) for i in range(widget.direction_combo.count())] == [
-        "sim → real", "real → sim"]
+        "sim → real",
+        "real → sim",
+    ]
     assert widget.layer_combo.currentText() == "hsi_sim"
     assert widget.run_btn.isEnabled(), widget.status_label.text()
     widget.chunk = 1024  # several chunks: the progress bar moves
@@ -87,8 +91,14 @@ def test_transfer_adds_a_layer_equal_to_transfer_image(dock, qtbot, hsi_model_fi
     name = "hsi_sim [sim→real]"
     assert name in viewer.layers, widget.status_label.text()
     out = viewer.layers[name]
-    expected = transfer_image(load_model(hsi_model_file), np.asarray(cube.data), "sim", "real",
-                              wavelengths=cube.metadata["wavelengths"], device="cpu")
+    expected = transfer_image(
+        load_model(hsi_model_file),
+        np.asarray(cube.data),
+        "sim",
+        "real",
+        wavelengths=cube.metadata["wavelengths"],
+        device="cpu",
+    )
     np.testing.assert_allclose(out.data, expected, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(out.metadata["wavelengths"], HSI_WAVELENGTHS)
     assert out.metadata["domain"] == "sim→real"
@@ -210,8 +220,9 @@ def test_core_error_during_run_is_a_notification(dock, qtbot, hsi_model_file, mo
     assert len(viewer.layers) == 2
 
 
-def test_shipped_models_are_listed_and_preselected(make_napari_viewer, tmp_path, hsi_model_file,
-                                                   monkeypatch):
+def test_shipped_models_are_listed_and_preselected(
+    make_napari_viewer, tmp_path, hsi_model_file, monkeypatch
+):
     import shutil
 
     from napari_cinn.widgets import _transfer_logic

@@ -17,7 +17,9 @@ def fit(sim_spectra: np.ndarray, real_spectra: np.ndarray) -> Callable[[np.ndarr
     sim = np.asarray(sim_spectra, dtype=np.float64)
     real = np.asarray(real_spectra, dtype=np.float64)
     if sim.ndim != 2 or real.ndim != 2 or sim.shape[1] != real.shape[1]:
-        raise ValueError(f"need (n, bands) spectra with equal bands, got {sim.shape} and {real.shape}")
+        raise ValueError(
+            f"need (n, bands) spectra with equal bands, got {sim.shape} and {real.shape}"
+        )
     sim = sim[np.isfinite(sim).all(1)]
     real = real[np.isfinite(real).all(1)]
     if len(sim) < 2 or len(real) < 2:

@@ -27,7 +27,11 @@ KINDS = ("linear", "sinkhorn", "emd")
 def _unit(x: np.ndarray, norm: str) -> tuple[np.ndarray, np.ndarray]:
     if norm == "none":
         return x, np.ones((len(x), 1))
-    r = np.abs(x).sum(1, keepdims=True) if norm == "l1" else np.linalg.norm(x, axis=1, keepdims=True)
+    r = (
+        np.abs(x).sum(1, keepdims=True)
+        if norm == "l1"
+        else np.linalg.norm(x, axis=1, keepdims=True)
+    )
     r = np.where(r > 0, r, 1.0)
     return x / r, r
 
@@ -42,9 +46,15 @@ def _clean(x: np.ndarray, name: str) -> np.ndarray:
     return x
 
 
-def fit_map(sim_spectra: np.ndarray, real_spectra: np.ndarray, kind: str = "linear",
-            n_samples: int = 5000, reg: float = 0.05, norm: str = "l2", seed: int = 0
-            ) -> Callable[[np.ndarray], np.ndarray]:
+def fit_map(
+    sim_spectra: np.ndarray,
+    real_spectra: np.ndarray,
+    kind: str = "linear",
+    n_samples: int = 5000,
+    reg: float = 0.05,
+    norm: str = "l2",
+    seed: int = 0,
+) -> Callable[[np.ndarray], np.ndarray]:
     """Fit an OT map on ``(n, bands)`` sim and ``(m, bands)`` real spectra.
 
     Returns ``transform((k, bands)) -> (k, bands)`` float32; invalid input rows give NaN.
@@ -81,9 +91,9 @@ def fit_map(sim_spectra: np.ndarray, real_spectra: np.ndarray, kind: str = "line
         def move(u: np.ndarray) -> np.ndarray:
             out = np.empty_like(u)
             for i in range(0, len(u), 4096):  # nearest fitted neighbour, in blocks (memory)
-                part = u[i:i + 4096]
+                part = u[i : i + 4096]
                 nearest = ot.dist(part, xs).argmin(1)
-                out[i:i + 4096] = part + shift[nearest]
+                out[i : i + 4096] = part + shift[nearest]
             return out
 
     def transform(x: np.ndarray) -> np.ndarray:

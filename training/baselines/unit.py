@@ -42,7 +42,9 @@ def _dense(sizes: list[int], last_act: bool = True) -> nn.Sequential:
 class UNITNet(nn.Module):
     """Encoders, generators and per-domain standardisation of a UNIT model."""
 
-    def __init__(self, modality: str, bands: int, latent: int = 16, hidden: int = 256, norm: str = "l2"):
+    def __init__(
+        self, modality: str, bands: int, latent: int = 16, hidden: int = 256, norm: str = "l2"
+    ):
         super().__init__()
         self.modality, self.bands, self.latent, self.hidden = modality, bands, latent, hidden
         self.norm = norm if modality == "hsi" else "none"
@@ -53,13 +55,21 @@ class UNITNet(nn.Module):
             self.gen_shared = _dense([z, h])
             self.gen = nn.ModuleDict({d: _dense([h, h, bands], last_act=False) for d in DOMAINS})
         else:
+
             def enc() -> nn.Sequential:
-                return nn.Sequential(nn.Conv2d(bands, h, 3, padding=1), nn.LeakyReLU(0.2),
-                                     nn.Conv2d(h, 2 * h, 4, stride=2, padding=1), nn.LeakyReLU(0.2))
+                return nn.Sequential(
+                    nn.Conv2d(bands, h, 3, padding=1),
+                    nn.LeakyReLU(0.2),
+                    nn.Conv2d(h, 2 * h, 4, stride=2, padding=1),
+                    nn.LeakyReLU(0.2),
+                )
 
             def gen() -> nn.Sequential:
-                return nn.Sequential(nn.ConvTranspose2d(2 * h, h, 4, stride=2, padding=1), nn.LeakyReLU(0.2),
-                                     nn.Conv2d(h, bands, 3, padding=1))
+                return nn.Sequential(
+                    nn.ConvTranspose2d(2 * h, h, 4, stride=2, padding=1),
+                    nn.LeakyReLU(0.2),
+                    nn.Conv2d(h, bands, 3, padding=1),
+                )
 
             self.enc = nn.ModuleDict({d: enc() for d in DOMAINS})
             self.enc_shared = nn.Conv2d(2 * h, z, 3, padding=1)
@@ -69,8 +79,13 @@ class UNITNet(nn.Module):
         self.register_buffer("std", torch.ones(len(DOMAINS), bands))
 
     def config(self) -> dict[str, Any]:
-        return {"modality": self.modality, "bands": self.bands, "latent": self.latent,
-                "hidden": self.hidden, "norm": self.norm}
+        return {
+            "modality": self.modality,
+            "bands": self.bands,
+            "latent": self.latent,
+            "hidden": self.hidden,
+            "norm": self.norm,
+        }
 
     # -------------------------------------------------------------- scaling
     def _stats(self, d: str, x: Tensor) -> tuple[Tensor, Tensor]:
@@ -119,8 +134,9 @@ class UNITNet(nn.Module):
         return self.unscale(out, tgt, None if self.norm == "none" else r)
 
 
-def unit_losses(net: UNITNet, xs: Tensor, xr: Tensor, w: dict[str, float], discs: nn.ModuleDict
-                ) -> tuple[Tensor, dict[str, Tensor], dict[str, Tensor]]:
+def unit_losses(
+    net: UNITNet, xs: Tensor, xr: Tensor, w: dict[str, float], discs: nn.ModuleDict
+) -> tuple[Tensor, dict[str, Tensor], dict[str, Tensor]]:
     """Generator-side UNIT loss for standardised batches; returns (loss, parts, fakes by domain)."""
     from napari_cinn_training.nets import lsgan_generator
 
@@ -138,12 +154,14 @@ def unit_losses(net: UNITNet, xs: Tensor, xr: Tensor, w: dict[str, float], discs
         mu_c = net.encode(fakes[t], t)
         cyc = cyc + (net.generate(mu_c + torch.randn_like(mu_c), d) - x[d]).abs().mean()
         kl_cyc = kl_cyc + (mu_c**2).mean()
-    loss = (w["recon"] * recon + w["kl"] * (kl + kl_cyc) + w["gan"] * gan + w["cycle"] * cyc)
+    loss = w["recon"] * recon + w["kl"] * (kl + kl_cyc) + w["gan"] * gan + w["cycle"] * cyc
     return loss, {"recon": recon, "kl": kl, "gan": gan, "cycle": cyc}, fakes
 
 
 # ------------------------------------------------------------------ files
-def save_unit(net: UNITNet, path: str | Path, *, overwrite: bool = False, **provenance: Any) -> Path:
+def save_unit(
+    net: UNITNet, path: str | Path, *, overwrite: bool = False, **provenance: Any
+) -> Path:
     """Write a UNIT file (safetensors, JSON metadata); atomic, never overwrites without ``overwrite``."""
     from safetensors.torch import save_file
 
@@ -179,17 +197,19 @@ def unit_from_checkpoint(ckpt: dict[str, Any]) -> UNITNet:
     hp = ckpt["hyper_parameters"]
     cfg = config_from_dict(hp["config"])
     net = UNITNet(cfg.modality, len(hp["wavelengths"]), cfg.unit.latent, cfg.unit.hidden)
-    state = {k[len("net."):]: v for k, v in ckpt["state_dict"].items() if k.startswith("net.")}
+    state = {k[len("net.") :]: v for k, v in ckpt["state_dict"].items() if k.startswith("net.")}
     net.load_state_dict(state)
     return net.eval()
 
 
-def spectra_transform(net: UNITNet, src: str = "sim", tgt: str = "real") -> Callable[[np.ndarray], np.ndarray]:
+def spectra_transform(
+    net: UNITNet, src: str = "sim", tgt: str = "real"
+) -> Callable[[np.ndarray], np.ndarray]:
     def transform(x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, np.float32)
         out = np.empty_like(x)
         for i in range(0, len(x), 8192):
-            out[i:i + 8192] = net.transfer(torch.from_numpy(x[i:i + 8192]), src, tgt).numpy()
+            out[i : i + 8192] = net.transfer(torch.from_numpy(x[i : i + 8192]), src, tgt).numpy()
         return out
 
     return transform
@@ -204,13 +224,13 @@ def fit(sim_spectra: np.ndarray, real_spectra: np.ndarray) -> Callable[[np.ndarr
     return spectra_transform(fit_unit_on_arrays(sim_spectra, real_spectra, seconds=seconds))
 
 
-def fit_unit_on_arrays(sim: np.ndarray, real: np.ndarray, seconds: float = 300, seed: int = 0,
-                       **overrides: Any) -> UNITNet:
+def fit_unit_on_arrays(
+    sim: np.ndarray, real: np.ndarray, seconds: float = 300, seed: int = 0, **overrides: Any
+) -> UNITNet:
     """Train a spectra UNIT on in-memory ``(n, bands)`` arrays for about ``seconds`` (Lightning)."""
     import tempfile
 
     import lightning as L
-
     from napari_cinn_training.config import Config
     from napari_cinn_training.data import SpectralDataModule, from_arrays
     from napari_cinn_training.fit import build_trainer, planned_iterations
@@ -231,11 +251,17 @@ def fit_unit_on_arrays(sim: np.ndarray, real: np.ndarray, seconds: float = 300, 
     with tempfile.TemporaryDirectory() as tmp:
         cfg.trainer.out_dir = tmp
         n_batches = cfg.data.samples_per_epoch // cfg.data.batch_size
-        module = UNITModule(cfg.to_dict(), [float(w) for w in data.wavelengths],
-                            planned_iterations(cfg, n_batches))
+        module = UNITModule(
+            cfg.to_dict(), [float(w) for w in data.wavelengths], planned_iterations(cfg, n_batches)
+        )
         module.fit_statistics({d: data.train[d].spectra() for d in DOMAINS})
-        dm = SpectralDataModule(data, cfg.data.batch_size, cfg.data.samples_per_epoch,
-                                val_samples=cfg.data.val_samples, seed=seed)
+        dm = SpectralDataModule(
+            data,
+            cfg.data.batch_size,
+            cfg.data.samples_per_epoch,
+            val_samples=cfg.data.val_samples,
+            seed=seed,
+        )
         trainer = build_trainer(cfg, n_batches, adversarial=True)
         trainer.fit(module, datamodule=dm)
     return module.net.eval()

@@ -9,5 +9,12 @@ from napari_cinn_training.evaluate.harness import evaluate
 from napari_cinn_training.evaluate.methods import METHODS, register, resolve_method
 from napari_cinn_training.evaluate.report import write_report
 
-__all__ = ["METHODS", "EvaluationError", "evaluate", "load_folder", "register", "resolve_method",
-           "write_report"]
+__all__ = [
+    "METHODS",
+    "EvaluationError",
+    "evaluate",
+    "load_folder",
+    "register",
+    "resolve_method",
+    "write_report",
+]

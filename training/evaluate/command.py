@@ -15,23 +15,52 @@ from pathlib import Path
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--sim", type=Path, required=True,
-                        help="folder of labelled simulated images (classifier training data)")
-    parser.add_argument("--real", type=Path, required=True,
-                        help="folder of labelled real images; split by subject into train/test")
-    parser.add_argument("--method", default="none",
-                        help="'none', 'moment-matching', another baseline name, module:function, "
-                             "a .py file with fit(), or a .safetensors model file")
+    parser.add_argument(
+        "--sim",
+        type=Path,
+        required=True,
+        help="folder of labelled simulated images (classifier training data)",
+    )
+    parser.add_argument(
+        "--real",
+        type=Path,
+        required=True,
+        help="folder of labelled real images; split by subject into train/test",
+    )
+    parser.add_argument(
+        "--method",
+        default="none",
+        help="'none', 'moment-matching', another baseline name, module:function, "
+        "a .py file with fit(), or a .safetensors model file",
+    )
     parser.add_argument("--out", type=Path, required=True, help="report folder")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2],
-                        help="seeds (real subject split, pixel sampling, classifiers)")
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        nargs="+",
+        default=[0, 1, 2],
+        help="seeds (real subject split, pixel sampling, classifiers)",
+    )
     parser.add_argument("--pixels", type=int, default=200, help="pixels sampled per image")
-    parser.add_argument("--norm", choices=("l2", "l1", "none"), default="l2",
-                        help="per-pixel normalisation before classifiers and metrics")
-    parser.add_argument("--classifiers", nargs="+", default=["rf", "lda"],
-                        choices=["rf", "lda", "logreg"], help="classifier families (first = headline)")
-    parser.add_argument("--c2st-classifier", choices=("rf", "logreg"), default="rf",
-                        help="classifier of the two-sample tests (logreg: faster, linear only)")
+    parser.add_argument(
+        "--norm",
+        choices=("l2", "l1", "none"),
+        default="l2",
+        help="per-pixel normalisation before classifiers and metrics",
+    )
+    parser.add_argument(
+        "--classifiers",
+        nargs="+",
+        default=["rf", "lda"],
+        choices=["rf", "lda", "logreg"],
+        help="classifier families (first = headline)",
+    )
+    parser.add_argument(
+        "--c2st-classifier",
+        choices=("rf", "logreg"),
+        default="rf",
+        help="classifier of the two-sample tests (logreg: faster, linear only)",
+    )
     parser.add_argument("--device", default="auto", help="device for model files")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing report")
 
@@ -44,18 +73,27 @@ def run(args: argparse.Namespace) -> int:
     try:
         if (args.out / "metrics.json").exists() and not args.overwrite:
             raise FileExistsError(f"{args.out} already holds a report (pass --overwrite)")
-        metrics, arrays = evaluate(args.sim, args.real, args.method, seeds=args.seeds,
-                                   pixels_per_image=args.pixels, norm=args.norm,
-                                   classifiers=args.classifiers, device=args.device,
-                                   c2st_classifier=args.c2st_classifier,
-                                   log=lambda s: print(s, file=sys.stderr))
+        metrics, arrays = evaluate(
+            args.sim,
+            args.real,
+            args.method,
+            seeds=args.seeds,
+            pixels_per_image=args.pixels,
+            norm=args.norm,
+            classifiers=args.classifiers,
+            device=args.device,
+            c2st_classifier=args.c2st_classifier,
+            log=lambda s: print(s, file=sys.stderr),
+        )
         write_report(metrics, arrays, args.out, overwrite=args.overwrite)
     except (EvaluationError, FileExistsError) as err:
         print(f"cinn-train evaluate: {err}", file=sys.stderr)
         return 1
-    print(f"method {metrics['method']}: bacc sim {_fmt(metrics['bacc_sim'])}, "
-          f"transferred {_fmt(metrics['bacc_transfer'])}, real {_fmt(metrics['bacc_real'])}, "
-          f"gap closed {_fmt(metrics['gap_closed'])}, C2ST {_fmt(metrics['c2st_auc'])}, "
-          f"MMD² {_fmt(metrics['mmd'])}")
+    print(
+        f"method {metrics['method']}: bacc sim {_fmt(metrics['bacc_sim'])}, "
+        f"transferred {_fmt(metrics['bacc_transfer'])}, real {_fmt(metrics['bacc_real'])}, "
+        f"gap closed {_fmt(metrics['gap_closed'])}, C2ST {_fmt(metrics['c2st_auc'])}, "
+        f"MMD² {_fmt(metrics['mmd'])}"
+    )
     print(f"report written to {args.out} in {time.perf_counter() - t0:.0f} s")
     return 0

@@ -62,8 +62,11 @@ def _read_builtin(path: Path):
             data = np.asarray(f["data"], dtype=np.float32)
             wl = np.asarray(f["wavelengths"], dtype=np.float64)
             labels = np.asarray(f["labels"]) if "labels" in f.files else None
-            names = ({int(k): v for k, v in json.loads(str(f["label_names"])).items()}
-                     if "label_names" in f.files else {})
+            names = (
+                {int(k): v for k, v in json.loads(str(f["label_names"])).items()}
+                if "label_names" in f.files
+                else {}
+            )
         if labels is None:
             labels, names = _sidecar(path)
     else:
@@ -95,12 +98,15 @@ def read_labelled(path: Path) -> LabelledImage:
     if wl.shape != (data.shape[0],):
         raise EvaluationError(f"{path}: {wl.size} wavelengths for {data.shape[0]} bands")
     if labels is None:
-        raise EvaluationError(f"{path}: no label mask (expected {path.with_suffix('')}_labels.npy "
-                              "or a 'labels' key)")
+        raise EvaluationError(
+            f"{path}: no label mask (expected {path.with_suffix('')}_labels.npy or a 'labels' key)"
+        )
     labels = np.asarray(labels)
     if labels.shape != data.shape[1:]:
-        raise EvaluationError(f"{path}: label mask has shape {labels.shape} but the cube is "
-                              f"{data.shape[1]}x{data.shape[2]} pixels")
+        raise EvaluationError(
+            f"{path}: label mask has shape {labels.shape} but the cube is "
+            f"{data.shape[1]}x{data.shape[2]} pixels"
+        )
     return LabelledImage(path, data, wl, labels.astype(np.int64), names)
 
 
@@ -109,19 +115,26 @@ def load_folder(folder: Path | str, role: str = "data") -> list[LabelledImage]:
     folder = Path(folder)
     if not folder.is_dir():
         raise EvaluationError(f"{role} folder {folder} does not exist")
-    files = sorted(p for p in folder.iterdir()
-                   if p.suffix.lower() in CUBE_SUFFIXES and not p.stem.endswith("_labels")
-                   and not p.name.startswith("."))
+    files = sorted(
+        p
+        for p in folder.iterdir()
+        if p.suffix.lower() in CUBE_SUFFIXES
+        and not p.stem.endswith("_labels")
+        and not p.name.startswith(".")
+    )
     if not files:
-        raise EvaluationError(f"{role} folder {folder} holds no readable spectral images "
-                              f"(looked for {', '.join(CUBE_SUFFIXES)})")
+        raise EvaluationError(
+            f"{role} folder {folder} holds no readable spectral images "
+            f"(looked for {', '.join(CUBE_SUFFIXES)})"
+        )
     images = [read_labelled(p) for p in files]
     first = images[0]
     for img in images[1:]:
         if not same_grid(img.wavelengths, first.wavelengths):
             raise EvaluationError(
                 f"{img.path}: wavelength grid {describe_grid(img.wavelengths)} differs from "
-                f"{first.path.name} ({describe_grid(first.wavelengths)})")
+                f"{first.path.name} ({describe_grid(first.wavelengths)})"
+            )
     return images
 
 
@@ -130,7 +143,8 @@ def check_pair(sim: list[LabelledImage], real: list[LabelledImage]) -> np.ndarra
     if not same_grid(sim[0].wavelengths, real[0].wavelengths):
         raise EvaluationError(
             f"wavelength grids differ: sim {sim[0].path} has {describe_grid(sim[0].wavelengths)}, "
-            f"real {real[0].path} has {describe_grid(real[0].wavelengths)}")
+            f"real {real[0].path} has {describe_grid(real[0].wavelengths)}"
+        )
     sim_classes = np.unique(np.concatenate([np.unique(i.labels) for i in sim]))
     real_classes = np.unique(np.concatenate([np.unique(i.labels) for i in real]))
     sim_classes, real_classes = sim_classes[sim_classes > 0], real_classes[real_classes > 0]
@@ -138,11 +152,15 @@ def check_pair(sim: list[LabelledImage], real: list[LabelledImage]) -> np.ndarra
     if missing.size:
         names = sim[0].label_names
         listed = ", ".join(f"{c} ({names.get(int(c), '?')})" for c in missing)
-        raise EvaluationError(f"class(es) {listed} labelled in sim ({sim[0].path.parent}) are "
-                              f"absent from every real image in {real[0].path.parent}")
+        raise EvaluationError(
+            f"class(es) {listed} labelled in sim ({sim[0].path.parent}) are "
+            f"absent from every real image in {real[0].path.parent}"
+        )
     if sim_classes.size < 2:
         raise EvaluationError(f"sim data in {sim[0].path.parent} label fewer than two classes")
     if len(real) < 2:
-        raise EvaluationError(f"real folder {real[0].path.parent} needs at least two subjects "
-                              "(one to train the upper bound, one to test)")
+        raise EvaluationError(
+            f"real folder {real[0].path.parent} needs at least two subjects "
+            "(one to train the upper bound, one to test)"
+        )
     return sim_classes

@@ -31,8 +31,13 @@ def _sub(x: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
     return x[np.random.default_rng(seed).choice(len(x), n, replace=False)]
 
 
-def pca_kde(arrays: dict, path: Path, method: str, class_id: int | None = None,
-            class_name: str = "all classes") -> Path:
+def pca_kde(
+    arrays: dict,
+    path: Path,
+    method: str,
+    class_id: int | None = None,
+    class_name: str = "all classes",
+) -> Path:
     """PCA-KDE figure of one class (or all) with marginals; returns ``path``."""
     sets = {}
     for key in ("sim", "transfer", "real"):
@@ -50,8 +55,9 @@ def pca_kde(arrays: dict, path: Path, method: str, class_id: int | None = None,
     gx, gy = np.linspace(lo[0], hi[0], 80), np.linspace(lo[1], hi[1], 80)
     xx, yy = np.meshgrid(gx, gy)
     fig = plt.figure(figsize=(6, 6))
-    grid = fig.add_gridspec(2, 2, width_ratios=(4, 1), height_ratios=(1, 4), hspace=0.05,
-                            wspace=0.05)
+    grid = fig.add_gridspec(
+        2, 2, width_ratios=(4, 1), height_ratios=(1, 4), hspace=0.05, wspace=0.05
+    )
     ax = fig.add_subplot(grid[1, 0])
     top = fig.add_subplot(grid[0, 0], sharex=ax)
     right = fig.add_subplot(grid[1, 1], sharey=ax)
@@ -67,8 +73,14 @@ def pca_kde(arrays: dict, path: Path, method: str, class_id: int | None = None,
         kde = gaussian_kde(p.T)
         z = kde(np.vstack([xx.ravel(), yy.ravel()])).reshape(xx.shape)
         if np.isfinite(z).all() and z.max() > 0:
-            ax.contour(xx, yy, z, levels=z.max() * np.array([0.1, 0.4, 0.7]),
-                       colors=COLOURS[key], linestyles=style)
+            ax.contour(
+                xx,
+                yy,
+                z,
+                levels=z.max() * np.array([0.1, 0.4, 0.7]),
+                colors=COLOURS[key],
+                linestyles=style,
+            )
         top.plot(gx, gaussian_kde(p[:, 0])(gx), color=COLOURS[key], ls=style, label=names[key])
         right.plot(gaussian_kde(p[:, 1])(gy), gy, color=COLOURS[key], ls=style)
     ax.set_xlabel(f"PC 1 of real ({explained[0]:.0%} of variance)")
@@ -97,8 +109,9 @@ def difference_violins(arrays: dict, wavelengths: np.ndarray, path: Path, method
             body.set_facecolor(COLOURS[key])
             body.set_alpha(0.35)
         jitter = np.random.default_rng(i).uniform(-0.12, 0.12, vals.size)
-        ax.scatter(i + jitter, vals, s=3,
-                   c=np.tile(wavelengths, d.shape[0]), cmap="viridis", alpha=0.6)
+        ax.scatter(
+            i + jitter, vals, s=3, c=np.tile(wavelengths, d.shape[0]), cmap="viridis", alpha=0.6
+        )
         ax.hlines(vals.mean(), i - 0.4, i + 0.4, colors="k", linestyles="--")
     ax.set_xticks([0, 1], [names["sim"], names["transfer"]])
     ax.set_ylabel("|median real − median dataset| (normalised)")
@@ -108,14 +121,16 @@ def difference_violins(arrays: dict, wavelengths: np.ndarray, path: Path, method
     return path
 
 
-def mean_spectra(arrays: dict, wavelengths: np.ndarray, path: Path, method: str,
-                 class_names: dict[int, str]) -> Path:
+def mean_spectra(
+    arrays: dict, wavelengths: np.ndarray, path: Path, method: str, class_names: dict[int, str]
+) -> Path:
     """Mean ± sd normalised spectra per class for sim, transferred and real; returns ``path``."""
     classes = sorted(class_names)
     cols = min(5, len(classes))
     rows = int(np.ceil(len(classes) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.6 * rows), sharex=True,
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(3.2 * cols, 2.6 * rows), sharex=True, squeeze=False
+    )
     names = _labels(method)
     for ax, c in zip(axes.ravel(), classes, strict=False):
         for key in ("sim", "transfer", "real"):
@@ -128,7 +143,7 @@ def mean_spectra(arrays: dict, wavelengths: np.ndarray, path: Path, method: str,
             ax.plot(wavelengths, m, color=COLOURS[key], ls=ls, label=names[key], lw=1.2)
             ax.fill_between(wavelengths, m - s, m + s, color=COLOURS[key], alpha=0.12)
         ax.set_title(class_names[c], fontsize=9)
-    for ax in axes.ravel()[len(classes):]:
+    for ax in axes.ravel()[len(classes) :]:
         ax.axis("off")
     for ax in axes[-1]:
         ax.set_xlabel("wavelength (nm)")

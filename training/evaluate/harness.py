@@ -15,19 +15,43 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from napari_cinn_training.evaluate.data import (
+    EvaluationError,
+    LabelledImage,
+    check_pair,
+    load_folder,
+)
+from napari_cinn_training.evaluate.methods import Method, resolve_method
 
 from napari_cinn.core.metrics import c2st_auc, frechet_distance, mmd2, per_wavelength_difference
 from napari_cinn.core.spectra import normalize_spectra
-from napari_cinn_training.evaluate.data import EvaluationError, LabelledImage, check_pair, load_folder
-from napari_cinn_training.evaluate.methods import Method, resolve_method
 
 CLASSIFIERS = ("rf", "lda")
 C2ST_N = 600  # spectra per set for the classifier two-sample tests
 #: per-seed figures that are aggregated as mean and std in metrics.json
-SCALARS = ("bacc_sim", "bacc_transfer", "bacc_real", "gap_closed", "f1_sim", "f1_transfer",
-           "f1_real", "auroc_sim", "auroc_transfer", "auroc_real")
-TRANSFER_SCALARS = ("c2st_auc", "c2st_auc_sim_real", "c2st_auc_sim_transfer", "mmd", "mmd_sim_real",
-                    "frechet", "frechet_sim_real", "wavelength_diff", "wavelength_diff_sim")
+SCALARS = (
+    "bacc_sim",
+    "bacc_transfer",
+    "bacc_real",
+    "gap_closed",
+    "f1_sim",
+    "f1_transfer",
+    "f1_real",
+    "auroc_sim",
+    "auroc_transfer",
+    "auroc_real",
+)
+TRANSFER_SCALARS = (
+    "c2st_auc",
+    "c2st_auc_sim_real",
+    "c2st_auc_sim_transfer",
+    "mmd",
+    "mmd_sim_real",
+    "frechet",
+    "frechet_sim_real",
+    "wavelength_diff",
+    "wavelength_diff_sim",
+)
 
 
 @dataclass
@@ -40,8 +64,12 @@ class Sample:
     pixel: np.ndarray
 
 
-def sample_pixels(images: Sequence[LabelledImage], rng: np.random.Generator, per_image: int,
-                  classes: np.ndarray | None) -> Sample:
+def sample_pixels(
+    images: Sequence[LabelledImage],
+    rng: np.random.Generator,
+    per_image: int,
+    classes: np.ndarray | None,
+) -> Sample:
     """Up to ``per_image`` random pixels per image (only labelled ones when ``classes`` given)."""
     parts = []
     for i, img in enumerate(images):
@@ -70,8 +98,9 @@ def _make_classifier(kind: str, seed: int):
     from sklearn.preprocessing import StandardScaler
 
     if kind == "rf":
-        return RandomForestClassifier(n_estimators=100, min_samples_leaf=2, n_jobs=1,
-                                      random_state=seed)
+        return RandomForestClassifier(
+            n_estimators=100, min_samples_leaf=2, n_jobs=1, random_state=seed
+        )
     if kind == "lda":  # Gaussian classes with a shared covariance: linear, closed form, fast
         return LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto")
     if kind == "logreg":
@@ -83,18 +112,27 @@ def _score(clf, x_test, y_test, classes) -> dict[str, float]:
     from sklearn.metrics import balanced_accuracy_score, f1_score, roc_auc_score
 
     pred = clf.predict(x_test)
-    out = {"bacc": float(balanced_accuracy_score(y_test, pred)),
-           "f1": float(f1_score(y_test, pred, average="macro", labels=classes))}
+    out = {
+        "bacc": float(balanced_accuracy_score(y_test, pred)),
+        "f1": float(f1_score(y_test, pred, average="macro", labels=classes)),
+    }
     if classes.size == 2:
         proba = clf.predict_proba(x_test)
         col = list(clf.classes_).index(classes[1]) if classes[1] in clf.classes_ else None
-        out["auroc"] = float(roc_auc_score(y_test == classes[1], proba[:, col])) if col is not None \
-            else 0.5
+        out["auroc"] = (
+            float(roc_auc_score(y_test == classes[1], proba[:, col])) if col is not None else 0.5
+        )
     return out
 
 
-def _apply(method: Method, sim: Sequence[LabelledImage], sample: Sample, fit_sim: np.ndarray,
-           fit_real: np.ndarray, cache: dict) -> np.ndarray:
+def _apply(
+    method: Method,
+    sim: Sequence[LabelledImage],
+    sample: Sample,
+    fit_sim: np.ndarray,
+    fit_real: np.ndarray,
+    cache: dict,
+) -> np.ndarray:
     """Transferred versions ``(n, bands)`` of the sampled sim spectra."""
     if method.fit is not None:
         transform = method.fit(fit_sim, fit_real)
@@ -110,13 +148,26 @@ def _apply(method: Method, sim: Sequence[LabelledImage], sample: Sample, fit_sim
             rows = sample.image == i
             out[rows] = cache[i].reshape(cache[i].shape[0], -1)[:, sample.pixel[rows]].T
     if out.shape != sample.spectra.shape:
-        raise EvaluationError(f"method {method.name} returned shape {out.shape}, "
-                              f"expected {sample.spectra.shape}")
+        raise EvaluationError(
+            f"method {method.name} returned shape {out.shape}, expected {sample.spectra.shape}"
+        )
     return out
 
 
-def _one_seed(seed, sim, real, classes, method, per_image, norm, classifiers, test_fraction,
-              cache, log, c2st_classifier):
+def _one_seed(
+    seed,
+    sim,
+    real,
+    classes,
+    method,
+    per_image,
+    norm,
+    classifiers,
+    test_fraction,
+    cache,
+    log,
+    c2st_classifier,
+):
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(real))
     n_test = int(np.clip(round(len(real) * test_fraction), 1, len(real) - 1))
@@ -129,8 +180,10 @@ def _one_seed(seed, sim, real, classes, method, per_image, norm, classifiers, te
     fit_real = sample_pixels(train, rng, per_image, None).spectra
     t0 = time.perf_counter()
     transferred = _apply(method, sim, s_sim, fit_sim, fit_real, cache)
-    log(f"  seed {seed}: transfer {time.perf_counter() - t0:.1f} s; "
-        f"{len(train)} real-train / {len(test)} real-test subjects")
+    log(
+        f"  seed {seed}: transfer {time.perf_counter() - t0:.1f} s; "
+        f"{len(train)} real-train / {len(test)} real-test subjects"
+    )
     x_sim, v_sim = _features(s_sim.spectra, norm)
     x_tr, v_tr = _features(transferred, norm)
     x_rtrain, v_rtrain = _features(s_train.spectra, norm)
@@ -138,30 +191,39 @@ def _one_seed(seed, sim, real, classes, method, per_image, norm, classifiers, te
     y_sim, y_tr = s_sim.labels[v_sim], s_sim.labels[v_tr]
     y_rtrain, y_test = s_train.labels[v_rtrain], s_test.labels[v_test]
     if x_tr.shape[0] < 0.5 * x_sim.shape[0]:
-        raise EvaluationError(f"method {method.name} returned invalid (NaN/zero) spectra for "
-                              f"{x_sim.shape[0] - x_tr.shape[0]} of {x_sim.shape[0]} pixels")
+        raise EvaluationError(
+            f"method {method.name} returned invalid (NaN/zero) spectra for "
+            f"{x_sim.shape[0] - x_tr.shape[0]} of {x_sim.shape[0]} pixels"
+        )
     result: dict[str, dict[str, float]] = {}
     for kind in classifiers:
         scores = {}
-        for name, x, y in (("sim", x_sim, y_sim), ("transfer", x_tr, y_tr),
-                           ("real", x_rtrain, y_rtrain)):
+        for name, x, y in (
+            ("sim", x_sim, y_sim),
+            ("transfer", x_tr, y_tr),
+            ("real", x_rtrain, y_rtrain),
+        ):
             clf = _make_classifier(kind, seed).fit(x, y)
             for key, value in _score(clf, x_test, y_test, classes).items():
                 scores[f"{key}_{name}"] = value
         span = scores["bacc_real"] - scores["bacc_sim"]
-        scores["gap_closed"] = ((scores["bacc_transfer"] - scores["bacc_sim"]) / span
-                                if abs(span) > 0.01 else float("nan"))
+        scores["gap_closed"] = (
+            (scores["bacc_transfer"] - scores["bacc_sim"]) / span
+            if abs(span) > 0.01
+            else float("nan")
+        )
         result[kind] = scores
     classes_t, diff_t = per_wavelength_difference(x_tr, x_test, y_tr, y_test)
     _, diff_s = per_wavelength_difference(x_sim, x_test, y_sim, y_test)
     t0 = time.perf_counter()
     transfer = {
-        "c2st_auc": c2st_auc(x_tr, x_test, seed=seed, max_n=C2ST_N,
-                             classifier=c2st_classifier),
-        "c2st_auc_sim_real": c2st_auc(x_sim, x_test, seed=seed, max_n=C2ST_N,
-                             classifier=c2st_classifier),
-        "c2st_auc_sim_transfer": c2st_auc(x_sim, x_tr, seed=seed, max_n=C2ST_N,
-                             classifier=c2st_classifier),
+        "c2st_auc": c2st_auc(x_tr, x_test, seed=seed, max_n=C2ST_N, classifier=c2st_classifier),
+        "c2st_auc_sim_real": c2st_auc(
+            x_sim, x_test, seed=seed, max_n=C2ST_N, classifier=c2st_classifier
+        ),
+        "c2st_auc_sim_transfer": c2st_auc(
+            x_sim, x_tr, seed=seed, max_n=C2ST_N, classifier=c2st_classifier
+        ),
         "mmd": mmd2(x_tr, x_test, seed=seed, max_n=1500),
         "mmd_sim_real": mmd2(x_sim, x_test, seed=seed, max_n=1500),
         "frechet": frechet_distance(x_tr, x_test, seed=seed),
@@ -170,54 +232,102 @@ def _one_seed(seed, sim, real, classes, method, per_image, norm, classifiers, te
         "wavelength_diff_sim": float(diff_s.mean()),
     }
     log(f"  seed {seed}: metrics {time.perf_counter() - t0:.1f} s")
-    arrays = {"sim": (x_sim, y_sim), "transfer": (x_tr, y_tr), "real": (x_test, y_test),
-              "diff_sim": diff_s, "diff_transfer": diff_t, "diff_classes": classes_t}
+    arrays = {
+        "sim": (x_sim, y_sim),
+        "transfer": (x_tr, y_tr),
+        "real": (x_test, y_test),
+        "diff_sim": diff_s,
+        "diff_transfer": diff_t,
+        "diff_classes": classes_t,
+    }
     return result, transfer, arrays
 
 
 def _stats(values: list[float]) -> dict:
     v = np.asarray(values, dtype=np.float64)
     ok = v[np.isfinite(v)]
-    return {"mean": float(ok.mean()) if ok.size else None,
-            "std": float(ok.std()) if ok.size else None,
-            "values": [None if not np.isfinite(x) else float(x) for x in v]}
+    return {
+        "mean": float(ok.mean()) if ok.size else None,
+        "std": float(ok.std()) if ok.size else None,
+        "values": [None if not np.isfinite(x) else float(x) for x in v],
+    }
 
 
-def evaluate(sim_dir: Path | str, real_dir: Path | str, method: str | Method = "none", *,
-             seeds: Sequence[int] = (0, 1, 2), pixels_per_image: int = 200, norm: str = "l2",
-             classifiers: Sequence[str] = CLASSIFIERS, test_fraction: float = 0.5,
-             device: str = "auto", log: Callable[[str], None] = lambda s: None,
-             c2st_classifier: str = "rf"):
+def evaluate(
+    sim_dir: Path | str,
+    real_dir: Path | str,
+    method: str | Method = "none",
+    *,
+    seeds: Sequence[int] = (0, 1, 2),
+    pixels_per_image: int = 200,
+    norm: str = "l2",
+    classifiers: Sequence[str] = CLASSIFIERS,
+    test_fraction: float = 0.5,
+    device: str = "auto",
+    log: Callable[[str], None] = lambda s: None,
+    c2st_classifier: str = "rf",
+):
     """Score a transfer method; returns ``(metrics dict, arrays of the first seed for figures)``."""
     sim = load_folder(sim_dir, "sim")
     real = load_folder(real_dir, "real")
-    return evaluate_images(sim, real, method, seeds=seeds, pixels_per_image=pixels_per_image,
-                           norm=norm, classifiers=classifiers, test_fraction=test_fraction,
-                           device=device, log=log, sources=(str(sim_dir), str(real_dir)),
-                           c2st_classifier=c2st_classifier)
+    return evaluate_images(
+        sim,
+        real,
+        method,
+        seeds=seeds,
+        pixels_per_image=pixels_per_image,
+        norm=norm,
+        classifiers=classifiers,
+        test_fraction=test_fraction,
+        device=device,
+        log=log,
+        sources=(str(sim_dir), str(real_dir)),
+        c2st_classifier=c2st_classifier,
+    )
 
 
-def evaluate_images(sim: Sequence[LabelledImage], real: Sequence[LabelledImage],
-                    method: str | Method = "none", *, seeds: Sequence[int] = (0, 1, 2),
-                    pixels_per_image: int = 200, norm: str = "l2",
-                    classifiers: Sequence[str] = CLASSIFIERS, test_fraction: float = 0.5,
-                    device: str = "auto", log: Callable[[str], None] = lambda s: None,
-                    sources: tuple[str, str] = ("(in memory)", "(in memory)"),
-                    c2st_classifier: str = "rf"):
+def evaluate_images(
+    sim: Sequence[LabelledImage],
+    real: Sequence[LabelledImage],
+    method: str | Method = "none",
+    *,
+    seeds: Sequence[int] = (0, 1, 2),
+    pixels_per_image: int = 200,
+    norm: str = "l2",
+    classifiers: Sequence[str] = CLASSIFIERS,
+    test_fraction: float = 0.5,
+    device: str = "auto",
+    log: Callable[[str], None] = lambda s: None,
+    sources: tuple[str, str] = ("(in memory)", "(in memory)"),
+    c2st_classifier: str = "rf",
+):
     """:func:`evaluate` on images already in memory (one :class:`LabelledImage` per subject)."""
     classes = check_pair(sim, real)
     for kind in classifiers:
         _make_classifier(kind, 0)
     m = resolve_method(method, device) if isinstance(method, str) else method
-    log(f"method {m.name}: {len(sim)} sim and {len(real)} real subjects, classes {classes.tolist()}")
+    log(
+        f"method {m.name}: {len(sim)} sim and {len(real)} real subjects, classes {classes.tolist()}"
+    )
     per_clf: dict[str, dict[str, list[float]]] = {k: {} for k in classifiers}
     per_transfer: dict[str, list[float]] = {}
     figure_arrays = None
     cache: dict = {}
     for seed in seeds:
-        result, transfer, arrays = _one_seed(seed, sim, real, classes, m, pixels_per_image, norm,
-                                             classifiers, test_fraction, cache, log,
-                                             c2st_classifier)
+        result, transfer, arrays = _one_seed(
+            seed,
+            sim,
+            real,
+            classes,
+            m,
+            pixels_per_image,
+            norm,
+            classifiers,
+            test_fraction,
+            cache,
+            log,
+            c2st_classifier,
+        )
         figure_arrays = figure_arrays or arrays
         for kind, scores in result.items():
             for key, value in scores.items():
@@ -227,19 +337,26 @@ def evaluate_images(sim: Sequence[LabelledImage], real: Sequence[LabelledImage],
     names = sim[0].label_names or real[0].label_names
     headline = classifiers[0]
     metrics: dict = {
-        "method": m.name, "method_description": m.description,
-        "sim": sources[0], "real": sources[1], "seeds": list(seeds),
-        "n_sim_subjects": len(sim), "n_real_subjects": len(real),
-        "pixels_per_image": pixels_per_image, "norm": norm,
+        "method": m.name,
+        "method_description": m.description,
+        "sim": sources[0],
+        "real": sources[1],
+        "seeds": list(seeds),
+        "n_sim_subjects": len(sim),
+        "n_real_subjects": len(real),
+        "pixels_per_image": pixels_per_image,
+        "norm": norm,
         "classes": {int(c): names.get(int(c), str(c)) for c in classes},
-        "headline_classifier": headline, "c2st_classifier": c2st_classifier,
+        "headline_classifier": headline,
+        "c2st_classifier": c2st_classifier,
     }
     for key in SCALARS:
         if key in per_clf[headline]:
             metrics[key] = _stats(per_clf[headline][key])
     for key, values in per_transfer.items():
         metrics[key] = _stats(values)
-    metrics["by_classifier"] = {k: {key: _stats(v) for key, v in d.items()}
-                                for k, d in per_clf.items()}
+    metrics["by_classifier"] = {
+        k: {key: _stats(v) for key, v in d.items()} for k, d in per_clf.items()
+    }
     figure_arrays["wavelengths"] = np.asarray(sim[0].wavelengths, dtype=np.float64)
     return metrics, figure_arrays

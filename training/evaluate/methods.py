@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-
 from napari_cinn_training.evaluate.data import EvaluationError
 
 SpectraTransform = Callable[[np.ndarray], np.ndarray]
@@ -83,13 +82,16 @@ def _from_model(path: Path, device: str) -> Method:
     def image_transform(cube: np.ndarray) -> np.ndarray:
         return transfer_image(model, cube, src, dst, device=device)
 
-    return Method(path.name, image_transform=image_transform, per_pixel=model.modality == "hsi",
-                  description=f"cINN model {path} ({model.modality}, {src}→{dst})")
+    return Method(
+        path.name,
+        image_transform=image_transform,
+        per_pixel=model.modality == "hsi",
+        description=f"cINN model {path} ({model.modality}, {src}→{dst})",
+    )
 
 
 def _from_unit(path: Path) -> Method:
     import torch
-
     from napari_cinn_training.baselines.unit import load_unit, spectra_transform
 
     net = load_unit(path)
@@ -100,12 +102,18 @@ def _from_unit(path: Path) -> Method:
         if net.modality == "hsi":  # (bands, y, x) -> (pixels, bands) and back
             return spectra(cube.reshape(cube.shape[0], -1).T).T.reshape(cube.shape)
         x = torch.from_numpy(np.ascontiguousarray(cube, dtype=np.float32))
-        h, w = x.shape[-2:]  # the conv nets halve once: pad odd sizes by one edge row/column, crop back
+        h, w = x.shape[
+            -2:
+        ]  # the conv nets halve once: pad odd sizes by one edge row/column, crop back
         x = torch.nn.functional.pad(x[None], (0, w % 2, 0, h % 2), mode="replicate")
         return net.transfer(x, "sim", "real")[0, :, :h, :w].numpy()
 
-    return Method(path.name, image_transform=image_transform, per_pixel=net.modality == "hsi",
-                  description=f"UNIT baseline file {path} ({net.modality}, sim→real)")
+    return Method(
+        path.name,
+        image_transform=image_transform,
+        per_pixel=net.modality == "hsi",
+        description=f"UNIT baseline file {path} ({net.modality}, sim→real)",
+    )
 
 
 def _is_unit_file(path: Path) -> bool:
@@ -144,8 +152,10 @@ def resolve_method(spec: str, device: str = "auto") -> Method:
         if callable(fit):
             return Method(spec, fit=fit, description=(fit.__doc__ or "").strip().split("\n")[0])
     known = sorted(set(METHODS) | set(available_baselines()))
-    raise EvaluationError(f"unknown method {spec!r}; use one of {', '.join(known)}, a "
-                          "module:function, a .py file with fit(), or a .safetensors model file")
+    raise EvaluationError(
+        f"unknown method {spec!r}; use one of {', '.join(known)}, a "
+        "module:function, a .py file with fit(), or a .safetensors model file"
+    )
 
 
 def available_baselines() -> list[str]:
@@ -154,5 +164,8 @@ def available_baselines() -> list[str]:
 
     import napari_cinn_training.baselines as pkg
 
-    return [m.name.replace("_", "-") for m in pkgutil.iter_modules(pkg.__path__)
-            if not m.name.startswith("_")]
+    return [
+        m.name.replace("_", "-")
+        for m in pkgutil.iter_modules(pkg.__path__)
+        if not m.name.startswith("_")
+    ]

@@ -42,22 +42,41 @@ def _fmt(stat: dict | None) -> str:
 
 def markdown(metrics: dict) -> str:
     """The report's Markdown: headline table and one line per classifier family."""
-    lines = [f"# Evaluation: method `{metrics['method']}`", "",
-             f"sim: `{metrics['sim']}` ({metrics['n_sim_subjects']} subjects); real: "
-             f"`{metrics['real']}` ({metrics['n_real_subjects']} subjects, split by subject per "
-             f"seed); seeds {metrics['seeds']}; {metrics['pixels_per_image']} pixels per image; "
-             f"{metrics['norm']}-normalised spectra; classes: "
-             + ", ".join(f"{k} {v}" for k, v in metrics["classes"].items()) + ".", "",
-             f"Headline classifier: `{metrics['headline_classifier']}`. Mean ± std over seeds.", "",
-             "| figure | value |", "|---|---|"]
+    lines = [
+        f"# Evaluation: method `{metrics['method']}`",
+        "",
+        f"sim: `{metrics['sim']}` ({metrics['n_sim_subjects']} subjects); real: "
+        f"`{metrics['real']}` ({metrics['n_real_subjects']} subjects, split by subject per "
+        f"seed); seeds {metrics['seeds']}; {metrics['pixels_per_image']} pixels per image; "
+        f"{metrics['norm']}-normalised spectra; classes: "
+        + ", ".join(f"{k} {v}" for k, v in metrics["classes"].items())
+        + ".",
+        "",
+        f"Headline classifier: `{metrics['headline_classifier']}`. Mean ± std over seeds.",
+        "",
+        "| figure | value |",
+        "|---|---|",
+    ]
     lines += [f"| {label} | {_fmt(metrics.get(key))} |" for key, label in ROWS if key in metrics]
-    lines += ["", "| classifier | bacc sim | bacc transferred | bacc real | gap closed |",
-              "|---|---|---|---|---|"]
+    lines += [
+        "",
+        "| classifier | bacc sim | bacc transferred | bacc real | gap closed |",
+        "|---|---|---|---|---|",
+    ]
     for kind, d in metrics["by_classifier"].items():
-        lines.append(f"| {kind} | {_fmt(d.get('bacc_sim'))} | {_fmt(d.get('bacc_transfer'))} | "
-                     f"{_fmt(d.get('bacc_real'))} | {_fmt(d.get('gap_closed'))} |")
-    lines += ["", "![PCA KDE](pca_kde.png)", "", "![differences](difference_violins.png)", "",
-              "![mean spectra](mean_spectra.png)", ""]
+        lines.append(
+            f"| {kind} | {_fmt(d.get('bacc_sim'))} | {_fmt(d.get('bacc_transfer'))} | "
+            f"{_fmt(d.get('bacc_real'))} | {_fmt(d.get('gap_closed'))} |"
+        )
+    lines += [
+        "",
+        "![PCA KDE](pca_kde.png)",
+        "",
+        "![differences](difference_violins.png)",
+        "",
+        "![mean spectra](mean_spectra.png)",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -74,8 +93,13 @@ def _clean(obj):
 def write_report(metrics: dict, arrays: dict, out: Path, *, overwrite: bool = False) -> list[Path]:
     """Write the report files into ``out`` (created); refuses to overwrite unless asked."""
     out = Path(out)
-    names = ["metrics.json", "report.md", "pca_kde.png", "difference_violins.png",
-             "mean_spectra.png"]
+    names = [
+        "metrics.json",
+        "report.md",
+        "pca_kde.png",
+        "difference_violins.png",
+        "mean_spectra.png",
+    ]
     taken = [n for n in names if (out / n).exists()]
     if taken and not overwrite:
         raise FileExistsError(f"{out} already holds {', '.join(taken)} (pass --overwrite)")
@@ -88,8 +112,13 @@ def write_report(metrics: dict, arrays: dict, out: Path, *, overwrite: bool = Fa
         classes = {int(k): v for k, v in metrics["classes"].items()}
         # the paper shows veins for PAT; for many classes, pool them
         focus = next((c for c, n in classes.items() if n == "vein"), None)
-        pca_kde(arrays, tmp["pca_kde.png"], metrics["method"], focus,
-                classes[focus] if focus is not None else "all classes")
+        pca_kde(
+            arrays,
+            tmp["pca_kde.png"],
+            metrics["method"],
+            focus,
+            classes[focus] if focus is not None else "all classes",
+        )
         difference_violins(arrays, wl, tmp["difference_violins.png"], metrics["method"])
         mean_spectra(arrays, wl, tmp["mean_spectra.png"], metrics["method"], classes)
         for n in names:

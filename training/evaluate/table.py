@@ -17,7 +17,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-
 from napari_cinn_training.evaluate.data import EvaluationError
 
 #: (metrics.json key, column title)
@@ -38,7 +37,9 @@ def _expand(spec: str) -> tuple[str, list[Path]]:
         raise EvaluationError(f"{pattern!r} matches no report folder")
     missing = [str(f) for f in folders if not (f / "metrics.json").is_file()]
     if missing:
-        raise EvaluationError(f"no metrics.json in {', '.join(missing)} (run cinn-train evaluate first)")
+        raise EvaluationError(
+            f"no metrics.json in {', '.join(missing)} (run cinn-train evaluate first)"
+        )
     return label, folders
 
 
@@ -51,8 +52,12 @@ def pool(folders: list[Path]) -> dict:
         values = [v for run in per_run for v in run]
         if not values:
             continue
-        out[key] = {"mean": float(np.mean(values)), "std": float(np.std(values)), "n": len(values),
-                    "run_means": [float(np.mean(run)) for run in per_run if run]}
+        out[key] = {
+            "mean": float(np.mean(values)),
+            "std": float(np.std(values)),
+            "n": len(values),
+            "run_means": [float(np.mean(run)) for run in per_run if run],
+        }
     return out
 
 
@@ -75,16 +80,23 @@ def markdown_table(rows: list[tuple[str, dict]]) -> str:
         lines.append("| " + " | ".join([label, n, *cells]) + " |")
     ref = rows[0][1]
     if "bacc_sim" in ref and "bacc_real" in ref:
-        lines += ["", f"bacc sim {_cell(ref['bacc_sim'])}, bacc real {_cell(ref['bacc_real'])} "
-                      f"(first row's reports); mean ± std over all seeds, '(runs …)' = std of the "
-                      "per-report means."]
+        lines += [
+            "",
+            f"bacc sim {_cell(ref['bacc_sim'])}, bacc real {_cell(ref['bacc_real'])} "
+            f"(first row's reports); mean ± std over all seeds, '(runs …)' = std of the "
+            "per-report means.",
+        ]
     return "\n".join(lines)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.description = __doc__.split("\n\n")[0].split(": ", 1)[1]
-    parser.add_argument("reports", nargs="+", metavar="LABEL=PATTERN",
-                        help="report folders of cinn-train evaluate; LABEL=glob pools several")
+    parser.add_argument(
+        "reports",
+        nargs="+",
+        metavar="LABEL=PATTERN",
+        help="report folders of cinn-train evaluate; LABEL=glob pools several",
+    )
     parser.add_argument("--out", type=Path, help="also write the table to this Markdown file")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
 

@@ -17,7 +17,9 @@ CHROMOPHORES = ("hbo2", "hb", "water", "fat", "melanin", "methb")
 
 @lru_cache(maxsize=1)
 def _table() -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    text = resources.files("napari_cinn_training.simulate").joinpath("data/absorption.csv").read_text()
+    text = (
+        resources.files("napari_cinn_training.simulate").joinpath("data/absorption.csv").read_text()
+    )
     lines = [ln for ln in text.splitlines() if ln and not ln.startswith("#")]
     header = lines[0].split(",")
     values = np.array([[float(v) for v in ln.split(",")] for ln in lines[1:]])

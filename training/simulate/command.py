@@ -16,18 +16,31 @@ from pathlib import Path
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("modality", choices=("hsi", "pat"), help="hyperspectral tissue or PAT forearm")
+    parser.add_argument(
+        "modality", choices=("hsi", "pat"), help="hyperspectral tissue or PAT forearm"
+    )
     parser.add_argument("--subjects", type=int, default=10, help="number of subjects (images)")
-    parser.add_argument("--domain", choices=("sim", "real"), default="sim",
-                        help="'sim': idealised simulation; 'real': real-like domain")
+    parser.add_argument(
+        "--domain",
+        choices=("sim", "real"),
+        default="sim",
+        help="'sim': idealised simulation; 'real': real-like domain",
+    )
     parser.add_argument("--seed", type=int, default=0, help="random seed (output is deterministic)")
     parser.add_argument("--out", type=Path, required=True, help="output folder (created if needed)")
-    parser.add_argument("--size", type=int, default=None,
-                        help="image side in pixels (default 64 for hsi, 128 for pat)")
+    parser.add_argument(
+        "--size",
+        type=int,
+        default=None,
+        help="image side in pixels (default 64 for hsi, 128 for pat)",
+    )
     parser.add_argument("--first", type=int, default=0, help="index of the first subject")
-    parser.add_argument("--stem", default=None,
-                        help="file name stem (default '<modality>_<domain>'); files are "
-                             "<stem>_<index>.<ext>, or <stem>.<ext> when --subjects is 1")
+    parser.add_argument(
+        "--stem",
+        default=None,
+        help="file name stem (default '<modality>_<domain>'); files are "
+        "<stem>_<index>.<ext>, or <stem>.<ext> when --subjects is 1",
+    )
     parser.add_argument("--overwrite", action="store_true", help="replace existing files")
 
 
@@ -72,11 +85,20 @@ def run(args: argparse.Namespace) -> int:
             meta = dict(s.metadata, file=name)
             image = SpectralImage(s.cube, s.wavelengths, s.labels, s.label_names, meta)
             written = write_spectral(out / f"{name}{ext}", image, overwrite=args.overwrite)
-            files.append({"cube": Path(written[0]).name, "subject": index, "metadata": meta,
-                          "shape": list(s.cube.shape)})
+            files.append(
+                {
+                    "cube": Path(written[0]).name,
+                    "subject": index,
+                    "metadata": meta,
+                    "shape": list(s.cube.shape),
+                }
+            )
         manifest = {
-            "modality": args.modality, "domain": args.domain, "seed": args.seed,
-            "subjects": args.subjects, "first": args.first,
+            "modality": args.modality,
+            "domain": args.domain,
+            "seed": args.seed,
+            "subjects": args.subjects,
+            "first": args.first,
             "wavelengths_nm": [float(w) for w in s.wavelengths],
             "label_names": {str(k): v for k, v in s.label_names.items()},
             "command": "cinn-train simulate " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 else "",
@@ -86,6 +108,8 @@ def run(args: argparse.Namespace) -> int:
     except (FileExistsError, ValueError) as err:
         print(f"cinn-train simulate: {err}", file=sys.stderr)
         return 1
-    print(f"wrote {len(files)} {args.modality} {args.domain} subject(s) to {out} "
-          f"in {time.perf_counter() - t0:.1f} s")
+    print(
+        f"wrote {len(files)} {args.modality} {args.domain} subject(s) to {out} "
+        f"in {time.perf_counter() - t0:.1f} s"
+    )
     return 0

@@ -6,8 +6,9 @@ import numpy as np
 from scipy import ndimage
 
 
-def smooth_field(shape: tuple[int, int], sigma: float, rng: np.random.Generator,
-                 n: int = 1) -> np.ndarray:
+def smooth_field(
+    shape: tuple[int, int], sigma: float, rng: np.random.Generator, n: int = 1
+) -> np.ndarray:
     """``n`` smooth standard-normal random fields ``(n, y, x)`` with correlation length ``sigma`` px."""
     white = rng.standard_normal((n, *shape))
     out = ndimage.gaussian_filter(white, sigma=(0, sigma, sigma), mode="wrap")
@@ -15,8 +16,9 @@ def smooth_field(shape: tuple[int, int], sigma: float, rng: np.random.Generator,
     return out / np.where(sd > 0, sd, 1)[:, None, None]
 
 
-def organ_layout(size: int, n_classes: int, rng: np.random.Generator,
-                 gap: float = 0.6) -> tuple[np.ndarray, np.ndarray]:
+def organ_layout(
+    size: int, n_classes: int, rng: np.random.Generator, gap: float = 0.6
+) -> tuple[np.ndarray, np.ndarray]:
     """Organ regions as a warped Voronoi tessellation of a ``size``² image.
 
     Every class 1..``n_classes`` owns at least one region. Returns ``(tissue, labels)``, both
@@ -25,8 +27,9 @@ def organ_layout(size: int, n_classes: int, rng: np.random.Generator,
     """
     n_regions = n_classes + int(rng.integers(0, n_classes // 2 + 1))
     seeds = rng.uniform(0, size, size=(n_regions, 2))
-    classes = np.concatenate([rng.permutation(n_classes) + 1,
-                              rng.integers(1, n_classes + 1, n_regions - n_classes)])
+    classes = np.concatenate(
+        [rng.permutation(n_classes) + 1, rng.integers(1, n_classes + 1, n_regions - n_classes)]
+    )
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float64)
     warp = smooth_field((size, size), size / 8, rng, 2) * (size / 25)
     py, px = yy + warp[0], xx + warp[1]
@@ -39,10 +42,11 @@ def organ_layout(size: int, n_classes: int, rng: np.random.Generator,
     return tissue, labels
 
 
-def blobs(shape: tuple[int, int], n: int, sigma_range: tuple[float, float],
-          rng: np.random.Generator) -> np.ndarray:
+def blobs(
+    shape: tuple[int, int], n: int, sigma_range: tuple[float, float], rng: np.random.Generator
+) -> np.ndarray:
     """Sum of ``n`` Gaussian spots of peak 1 at random places ``(y, x)`` (specular highlights)."""
-    yy, xx = np.mgrid[0:shape[0], 0:shape[1]].astype(np.float64)
+    yy, xx = np.mgrid[0 : shape[0], 0 : shape[1]].astype(np.float64)
     out = np.zeros(shape)
     for _ in range(n):
         cy, cx = rng.uniform(0, shape[0]), rng.uniform(0, shape[1])

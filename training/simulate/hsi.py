@@ -17,14 +17,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from napari_cinn_training.simulate.chromophores import absorption
 
 from napari_cinn.core.spectra import HSI_WAVELENGTHS
-from napari_cinn_training.simulate.chromophores import absorption
 
 #: Names of the labels; 0 is unlabelled (thin gaps between annotated organs).
 LABEL_NAMES: dict[int, str] = {
-    0: "unlabelled", 1: "liver", 2: "spleen", 3: "kidney", 4: "stomach", 5: "small_bowel",
-    6: "colon", 7: "gallbladder", 8: "pancreas", 9: "bladder", 10: "omentum",
+    0: "unlabelled",
+    1: "liver",
+    2: "spleen",
+    3: "kidney",
+    4: "stomach",
+    5: "small_bowel",
+    6: "colon",
+    7: "gallbladder",
+    8: "pancreas",
+    9: "bladder",
+    10: "omentum",
 }
 
 # Per class: mean and standard deviation of blood volume fraction B, oxygen saturation S, water
@@ -33,16 +42,58 @@ LABEL_NAMES: dict[int, str] = {
 # perfusion; they are organ-*like*, chosen so that the classes overlap but can be told apart.
 _TISSUE_TABLE = {
     #              B              S             W             F             a            b
-    "liver":       ((0.090, 0.020), (0.55, 0.06), (0.72, 0.04), (0.04, 0.02), (20.0, 2.5), (1.00, 0.10)),
-    "spleen":      ((0.120, 0.025), (0.68, 0.06), (0.78, 0.04), (0.02, 0.01), (16.0, 2.0), (0.80, 0.10)),
-    "kidney":      ((0.060, 0.012), (0.78, 0.05), (0.80, 0.04), (0.03, 0.02), (24.0, 3.0), (1.30, 0.12)),
-    "stomach":     ((0.025, 0.006), (0.66, 0.06), (0.70, 0.04), (0.10, 0.03), (32.0, 3.5), (1.60, 0.12)),
-    "small_bowel": ((0.040, 0.008), (0.86, 0.04), (0.78, 0.04), (0.05, 0.02), (26.0, 3.0), (1.20, 0.12)),
-    "colon":       ((0.018, 0.005), (0.55, 0.07), (0.72, 0.04), (0.14, 0.04), (28.0, 3.0), (1.80, 0.12)),
-    "gallbladder": ((0.008, 0.003), (0.72, 0.07), (0.92, 0.03), (0.02, 0.01), (11.0, 1.5), (0.70, 0.10)),
-    "pancreas":    ((0.015, 0.004), (0.80, 0.05), (0.62, 0.05), (0.28, 0.05), (38.0, 4.0), (1.20, 0.12)),
-    "bladder":     ((0.010, 0.003), (0.90, 0.04), (0.86, 0.04), (0.04, 0.02), (44.0, 4.5), (2.10, 0.15)),
-    "omentum":     ((0.006, 0.002), (0.85, 0.05), (0.15, 0.05), (0.80, 0.06), (24.0, 3.0), (0.60, 0.08)),
+    "liver": ((0.090, 0.020), (0.55, 0.06), (0.72, 0.04), (0.04, 0.02), (20.0, 2.5), (1.00, 0.10)),
+    "spleen": ((0.120, 0.025), (0.68, 0.06), (0.78, 0.04), (0.02, 0.01), (16.0, 2.0), (0.80, 0.10)),
+    "kidney": ((0.060, 0.012), (0.78, 0.05), (0.80, 0.04), (0.03, 0.02), (24.0, 3.0), (1.30, 0.12)),
+    "stomach": (
+        (0.025, 0.006),
+        (0.66, 0.06),
+        (0.70, 0.04),
+        (0.10, 0.03),
+        (32.0, 3.5),
+        (1.60, 0.12),
+    ),
+    "small_bowel": (
+        (0.040, 0.008),
+        (0.86, 0.04),
+        (0.78, 0.04),
+        (0.05, 0.02),
+        (26.0, 3.0),
+        (1.20, 0.12),
+    ),
+    "colon": ((0.018, 0.005), (0.55, 0.07), (0.72, 0.04), (0.14, 0.04), (28.0, 3.0), (1.80, 0.12)),
+    "gallbladder": (
+        (0.008, 0.003),
+        (0.72, 0.07),
+        (0.92, 0.03),
+        (0.02, 0.01),
+        (11.0, 1.5),
+        (0.70, 0.10),
+    ),
+    "pancreas": (
+        (0.015, 0.004),
+        (0.80, 0.05),
+        (0.62, 0.05),
+        (0.28, 0.05),
+        (38.0, 4.0),
+        (1.20, 0.12),
+    ),
+    "bladder": (
+        (0.010, 0.003),
+        (0.90, 0.04),
+        (0.86, 0.04),
+        (0.04, 0.02),
+        (44.0, 4.5),
+        (2.10, 0.15),
+    ),
+    "omentum": (
+        (0.006, 0.002),
+        (0.85, 0.05),
+        (0.15, 0.05),
+        (0.80, 0.06),
+        (24.0, 3.0),
+        (0.60, 0.08),
+    ),
 }
 TISSUES: tuple[str, ...] = tuple(_TISSUE_TABLE)
 #: ``(classes, 6, 2)``: mean/sd of (B, S, W, F, a, b) for class labels 1..10 (row 0 = label 1).
@@ -113,8 +164,9 @@ def white_balance(wavelengths, tilt: float, curve: float) -> np.ndarray:
     return np.exp(tilt * t + curve * t**2).astype(np.float32)
 
 
-def sample_parameters(labels: np.ndarray, rng: np.random.Generator,
-                      z: np.ndarray | None = None) -> np.ndarray:
+def sample_parameters(
+    labels: np.ndarray, rng: np.random.Generator, z: np.ndarray | None = None
+) -> np.ndarray:
     """Draw tissue parameters ``(n, 6)`` (``PARAM_NAMES``) for class labels ``(n,)`` in 1..10.
 
     ``z`` ``(n, 6)`` are optional standard-normal deviates (spatially correlated ones for images);
@@ -130,8 +182,12 @@ def sample_parameters(labels: np.ndarray, rng: np.random.Generator,
     return np.clip(mean + sd * z, _LOWER, _UPPER)
 
 
-def reflectance(params: np.ndarray, wavelengths=HSI_WAVELENGTHS, methb: np.ndarray | float = 0.0,
-                scatter_power_factor: float = 1.0) -> np.ndarray:
+def reflectance(
+    params: np.ndarray,
+    wavelengths=HSI_WAVELENGTHS,
+    methb: np.ndarray | float = 0.0,
+    scatter_power_factor: float = 1.0,
+) -> np.ndarray:
     """Diffuse reflectance ``(n, bands)`` float32 in [0, 1] of tissues with ``params`` ``(n, 6)``.
 
     ``methb`` (scalar or ``(n,)``) is the methaemoglobin fraction of the haemoglobin,
@@ -152,9 +208,16 @@ def reflectance(params: np.ndarray, wavelengths=HSI_WAVELENGTHS, methb: np.ndarr
     return r.astype(np.float32, copy=False)
 
 
-def camera(r: np.ndarray, wavelengths, rng: np.random.Generator, *, wb: np.ndarray,
-           specular: np.ndarray | float = 0.0, illumination: np.ndarray | float = 1.0,
-           cam: RealCamera = REAL) -> np.ndarray:
+def camera(
+    r: np.ndarray,
+    wavelengths,
+    rng: np.random.Generator,
+    *,
+    wb: np.ndarray,
+    specular: np.ndarray | float = 0.0,
+    illumination: np.ndarray | float = 1.0,
+    cam: RealCamera = REAL,
+) -> np.ndarray:
     """What the real-like camera records ``(n, bands)`` for tissue reflectance ``r`` ``(n, bands)``.
 
     ``wb`` ``(bands,)`` is the white-balance error, ``specular`` ``(n,)`` an additive flat
@@ -176,9 +239,14 @@ def camera(r: np.ndarray, wavelengths, rng: np.random.Generator, *, wb: np.ndarr
     return (signal + noise).astype(np.float32, copy=False)
 
 
-def simulate_spectra(n: int, domain: str, rng: np.random.Generator,
-                     wavelengths=HSI_WAVELENGTHS, chunk: int = 65536,
-                     cam: RealCamera = REAL) -> tuple[np.ndarray, np.ndarray]:
+def simulate_spectra(
+    n: int,
+    domain: str,
+    rng: np.random.Generator,
+    wavelengths=HSI_WAVELENGTHS,
+    chunk: int = 65536,
+    cam: RealCamera = REAL,
+) -> tuple[np.ndarray, np.ndarray]:
     """A bag of ``n`` labelled spectra ``((n, bands) float32, (n,) int labels 1..10)``.
 
     No image structure: every spectrum gets its own subject-like jitter (white balance,
@@ -189,18 +257,25 @@ def simulate_spectra(n: int, domain: str, rng: np.random.Generator,
     labels = rng.integers(1, len(TISSUES) + 1, size=n)
     out = np.empty((n, wl.size), dtype=np.float32)
     for start in range(0, n, chunk):
-        lab = labels[start:start + chunk]
+        lab = labels[start : start + chunk]
         params = sample_parameters(lab, rng)
         if domain == "sim":
-            out[start:start + lab.size] = reflectance(params, wl)
+            out[start : start + lab.size] = reflectance(params, wl)
             continue
         methb = rng.uniform(*cam.methb_range, size=lab.size)
         r = reflectance(params, wl, methb, cam.scatter_power_factor)
         tilt, curve = rng.normal([cam.wb_tilt, cam.wb_curve], cam.wb_jitter)
         spec = np.where(rng.random(lab.size) < 0.03, rng.uniform(*cam.specular_peak, lab.size), 0)
         illum = 1.0 - cam.falloff * rng.random(lab.size)
-        out[start:start + lab.size] = camera(r, wl, rng, wb=white_balance(wl, tilt, curve),
-                                             specular=spec, illumination=illum, cam=cam)
+        out[start : start + lab.size] = camera(
+            r,
+            wl,
+            rng,
+            wb=white_balance(wl, tilt, curve),
+            specular=spec,
+            illumination=illum,
+            cam=cam,
+        )
     return out, labels
 
 
@@ -221,8 +296,14 @@ def subject_rng(seed: int, domain: str, index: int, modality: str) -> np.random.
     return np.random.default_rng([int(seed), code, int(index)])
 
 
-def hsi_subject(index: int, domain: str, seed: int = 0, size: int = 64,
-                wavelengths=HSI_WAVELENGTHS, cam: RealCamera = REAL) -> Subject:
+def hsi_subject(
+    index: int,
+    domain: str,
+    seed: int = 0,
+    size: int = 64,
+    wavelengths=HSI_WAVELENGTHS,
+    cam: RealCamera = REAL,
+) -> Subject:
     """Generate subject ``index`` of ``domain`` ("sim" | "real"): a ``(100, size, size)`` cube.
 
     Per subject: organ layout, overall perfusion, oxygenation and scattering offsets; per organ
@@ -244,8 +325,13 @@ def hsi_subject(index: int, domain: str, seed: int = 0, size: int = 64,
     t = tissue.ravel()
     z = subj + region[t] + smooth + pixel
     params = sample_parameters(t, rng, z)
-    meta = {"modality": "hsi", "domain": domain, "subject": int(index), "seed": int(seed),
-            "generator": "napari_cinn_training.simulate.hsi"}
+    meta = {
+        "modality": "hsi",
+        "domain": domain,
+        "subject": int(index),
+        "seed": int(seed),
+        "generator": "napari_cinn_training.simulate.hsi",
+    }
     if domain == "sim":
         spectra = reflectance(params, wl)
     else:
@@ -257,8 +343,15 @@ def hsi_subject(index: int, domain: str, seed: int = 0, size: int = 64,
         yy, xx = (np.mgrid[0:size, 0:size] - (size - 1) / 2) / (size / 2)
         cy, cx = rng.uniform(-0.3, 0.3, 2)
         illum = rng.uniform(0.85, 1.1) * (1 - cam.falloff * ((yy - cy) ** 2 + (xx - cx) ** 2) / 2)
-        spectra = camera(r, wl, rng, wb=white_balance(wl, tilt, curve), specular=spec.ravel(),
-                         illumination=illum.ravel(), cam=cam)
+        spectra = camera(
+            r,
+            wl,
+            rng,
+            wb=white_balance(wl, tilt, curve),
+            specular=spec.ravel(),
+            illumination=illum.ravel(),
+            cam=cam,
+        )
         meta.update(methb_fraction=float(methb), white_balance=[float(tilt), float(curve)])
     cube = np.ascontiguousarray(spectra.T.reshape(wl.size, size, size))
     return Subject(cube, labels.astype(np.int32), wl, dict(LABEL_NAMES), meta)

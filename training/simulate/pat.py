@@ -18,11 +18,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from napari_cinn_training.simulate.chromophores import absorption, reduced_scattering
+from napari_cinn_training.simulate.hsi import Subject, subject_rng
 from scipy import ndimage
 
 from napari_cinn.core.spectra import PAT_WAVELENGTHS
-from napari_cinn_training.simulate.chromophores import absorption, reduced_scattering
-from napari_cinn_training.simulate.hsi import Subject, subject_rng
 
 LABEL_NAMES: dict[int, str] = {0: "background", 1: "artery", 2: "vein"}
 PIXEL_MM = 0.2
@@ -63,8 +63,9 @@ SIM_MELANIN = 0.02
 SIM_MU_EFF_PER_MM = 0.12  # wavelength-independent fluence decay of the simplified simulation
 
 
-def _mua(wl: np.ndarray, blood: float, so2: float, water: float, fat: float,
-         melanin: float = 0.0) -> np.ndarray:
+def _mua(
+    wl: np.ndarray, blood: float, so2: float, water: float, fat: float, melanin: float = 0.0
+) -> np.ndarray:
     """μa ``(bands,)`` in 1/cm of a tissue mixture."""
     e = absorption(wl, ("hbo2", "hb", "water", "fat", "melanin"))
     return blood * (so2 * e[0] + (1 - so2) * e[1]) + water * e[2] + fat * e[3] + melanin * e[4]
@@ -122,8 +123,14 @@ def _streaks(img: np.ndarray, rng: np.random.Generator, amplitude: float) -> np.
     return out
 
 
-def pat_subject(index: int, domain: str, seed: int = 0, size: int = 128,
-                wavelengths=PAT_WAVELENGTHS, scanner: RealScanner = REAL) -> Subject:
+def pat_subject(
+    index: int,
+    domain: str,
+    seed: int = 0,
+    size: int = 128,
+    wavelengths=PAT_WAVELENGTHS,
+    scanner: RealScanner = REAL,
+) -> Subject:
     """Generate subject ``index`` of ``domain`` ("sim" | "real"): a ``(16, size, size)`` p₀ image.
 
     Deterministic in ``(seed, domain, index)``.
@@ -137,12 +144,14 @@ def pat_subject(index: int, domain: str, seed: int = 0, size: int = 128,
     melanin = rng.uniform(*scanner.melanin_range) if real else SIM_MELANIN * rng.uniform(0.8, 1.2)
     m_blood = rng.uniform(*scanner.muscle_blood) if real else 0.03
     m_so2 = rng.uniform(*scanner.muscle_so2) if real else 0.7
-    tissue_mua = np.stack([
-        _mua(wl, 0.0, 0.0, 1.0, 0.0),                          # coupling gel (water)
-        _mua(wl, 0.02, 0.7, 0.6, 0.0, melanin * 0.15),         # skin: melanin in ~15 % of depth
-        _mua(wl, 0.01, 0.7, 0.1, 0.9),                         # subcutaneous fat
-        _mua(wl, m_blood, m_so2, 0.75, 0.05),                  # muscle
-    ])  # (4, bands)
+    tissue_mua = np.stack(
+        [
+            _mua(wl, 0.0, 0.0, 1.0, 0.0),  # coupling gel (water)
+            _mua(wl, 0.02, 0.7, 0.6, 0.0, melanin * 0.15),  # skin: melanin in ~15 % of depth
+            _mua(wl, 0.01, 0.7, 0.1, 0.9),  # subcutaneous fat
+            _mua(wl, m_blood, m_so2, 0.75, 0.05),  # muscle
+        ]
+    )  # (4, bands)
     mua = np.moveaxis(tissue_mua[layer], -1, 0)  # (bands, y, x)
     e = absorption(wl, ("hbo2", "hb"))
     vessel = labels > 0
@@ -156,9 +165,15 @@ def pat_subject(index: int, domain: str, seed: int = 0, size: int = 128,
     else:
         fluence = np.exp(-SIM_MU_EFF_PER_MM * depth_mm)[None].repeat(wl.size, 0)
     p0 = (mua * fluence).astype(np.float32)
-    meta = {"modality": "pat", "domain": domain, "subject": int(index), "seed": int(seed),
-            "generator": "napari_cinn_training.simulate.pat", "pixel_mm": PIXEL_MM,
-            "melanin_fraction": float(melanin)}
+    meta = {
+        "modality": "pat",
+        "domain": domain,
+        "subject": int(index),
+        "seed": int(seed),
+        "generator": "napari_cinn_training.simulate.pat",
+        "pixel_mm": PIXEL_MM,
+        "melanin_fraction": float(melanin),
+    }
     if real:
         tilt = rng.normal(scanner.calib_tilt, scanner.calib_jitter)
         gain = np.exp(tilt * (wl - 775.0) / 75.0) * rng.normal(1, scanner.energy_jitter, wl.size)
