@@ -74,13 +74,24 @@ def read_spectral(path: str | Path) -> SpectralImage:
     Raises
     ------
     SpectralFileError
-        the file is missing, of an unknown type, truncated or inconsistent; the message says which.
+        the file is missing, of an unknown type, truncated, inconsistent, too large for memory or
+        not a regular file; the message names the file and says which. No other exception leaves
+        this function (a failure no check foresaw is wrapped too, with ``err.unexpected = True``).
     """
+    from ._safety import regular_file, unexpected
+
     path = Path(path)
     fn = _reader(_suffix(path))
-    if not path.is_file():
+    if not regular_file(path, "the file"):
         raise SpectralFileError(f"{path}: no such file")
-    return fn(path)
+    try:
+        return fn(path)
+    except SpectralFileError:
+        raise
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - one error type leaves the readers
+        raise unexpected(path, exc) from exc
 
 
 def write_spectral(

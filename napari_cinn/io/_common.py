@@ -13,6 +13,7 @@ import numpy as np
 
 from ..core.files import atomic_targets as _atomic_targets
 from ._image import SpectralFileError
+from ._safety import as_labels, as_wavelengths, read_small_text, regular_file
 
 DOMAIN_WORDS = ("sim", "real")
 
@@ -43,29 +44,38 @@ def sidecar(path: Path, suffix: str) -> Path:
 
 
 def read_label_sidecars(path: Path) -> tuple[np.ndarray | None, dict[int, str] | None]:
-    """Labels from ``<stem>_labels.npy`` (and names from ``<stem>_labels.json``) if present."""
+    """Labels from ``<stem>_labels.npy`` (and names from ``<stem>_labels.json``) if present.
+
+    Sidecars are opened only when they are regular files (a FIFO or ``/dev/zero`` is refused);
+    the mask is memory-mapped and must hold integers.
+    """
     lab_path = sidecar(path, "_labels.npy")
     names_path = sidecar(path, "_labels.json")
     labels = names = None
-    if lab_path.exists():
+    if regular_file(lab_path, "the label mask"):
         try:
-            labels = np.load(lab_path, allow_pickle=False)
+            labels = np.load(lab_path, mmap_mode="r", allow_pickle=False)
         except Exception as exc:  # noqa: BLE001 - any failure means a broken sidecar
             raise SpectralFileError(f"{lab_path}: cannot read label mask ({exc})") from exc
-    if names_path.exists():
-        names = parse_label_names(names_path.read_text(encoding="utf-8"), names_path)
+        labels = as_labels(labels, lab_path)
+    if regular_file(names_path, "the label names"):
+        names = parse_label_names(read_small_text(names_path, "the label names"), names_path)
     return labels, names
 
 
 def parse_label_names(text: str | bytes, where: Path | str) -> dict[int, str]:
     """Parse a ``{"0": "background", "1": "liver"}`` JSON table."""
     try:
+        if isinstance(text, bytes):
+            text = text.decode("utf-8")
         raw = json.loads(text)
+        if not isinstance(raw, dict):
+            raise TypeError(f"got a JSON {type(raw).__name__}")
         return {int(k): str(v) for k, v in raw.items()}
     except Exception as exc:  # noqa: BLE001
         raise SpectralFileError(
             f'{where}: label names must be a JSON object like {{"1": "liver"}} ({exc})'
-        ) from exc
+        ) from None
 
 
 def write_label_sidecars(path: Path, labels, names, overwrite: bool) -> list[Path]:
@@ -142,22 +152,32 @@ def read_wavelength_sidecar(path: Path) -> tuple[np.ndarray | None, dict[str, An
     """Wavelengths (nm) and metadata from ``<stem>_wavelengths.json`` or ``<stem>_wavelengths.txt``.
 
     The JSON is either a list of numbers or ``{"wavelengths": [...], "metadata": {...}}``; the
-    text file holds numbers separated by commas, spaces or new lines.
+    text file holds numbers separated by commas, spaces or new lines. Only regular files of at
+    most a few MB are read.
     """
     js, txt = sidecar(path, "_wavelengths.json"), sidecar(path, "_wavelengths.txt")
-    try:
-        if js.exists():
-            raw = json.loads(js.read_text(encoding="utf-8"))
-            if isinstance(raw, dict):
-                meta = raw.get("metadata") or {}
-                return np.asarray(raw["wavelengths"], dtype=np.float64), dict(meta)
-            return np.asarray(raw, dtype=np.float64), {}
-        if txt.exists():
-            values = re.split(r"[,\s;]+", txt.read_text(encoding="utf-8").strip())
-            return np.asarray([float(v) for v in values if v], dtype=np.float64), {}
-    except Exception as exc:  # noqa: BLE001
-        bad = js if js.exists() else txt
-        raise SpectralFileError(f"{bad}: cannot read the wavelengths ({exc})") from exc
+    if regular_file(js, "the wavelengths file"):
+        text = read_small_text(js, "the wavelengths file")
+        try:
+            raw = json.loads(text)
+        except (ValueError, RecursionError) as exc:
+            raise SpectralFileError(f"{js}: cannot read the wavelengths ({exc})") from None
+        meta: Any = {}
+        if isinstance(raw, dict):
+            meta = raw.get("metadata") or {}
+            if "wavelengths" not in raw:
+                raise SpectralFileError(f"{js}: no 'wavelengths' list inside")
+            raw = raw["wavelengths"]
+        if not isinstance(meta, dict):
+            raise SpectralFileError(f"{js}: 'metadata' must be a JSON object")
+        return as_wavelengths(raw, js), dict(meta)
+    if regular_file(txt, "the wavelengths file"):
+        values = re.split(r"[,\s;]+", read_small_text(txt, "the wavelengths file").strip())
+        try:
+            numbers = [float(v) for v in values if v]
+        except ValueError as exc:
+            raise SpectralFileError(f"{txt}: cannot read the wavelengths ({exc})") from None
+        return as_wavelengths(numbers, txt), {}
     return None, {}
 
 
@@ -184,21 +204,21 @@ def finish_image(path: Path, data, wavelengths, labels, names, meta: dict[str, A
         wavelengths, note = assumed_wavelengths(int(np.shape(data)[0]))
         meta["wavelengths_assumed"] = note
     else:
-        wavelengths = np.asarray(wavelengths, dtype=np.float64).ravel()
+        wavelengths = as_wavelengths(wavelengths, path)
         n_bands = int(np.shape(data)[0])
         if wavelengths.size != n_bands:
             raise SpectralFileError(
                 f"{path}: {wavelengths.size} wavelengths for {n_bands} bands "
                 "(the data must be (bands, y, x), bands first)"
             )
-        if not np.all(np.isfinite(wavelengths)):
-            raise SpectralFileError(f"{path}: the wavelengths contain NaN or infinite values")
-    if meta.get("domain") is None:
+    if labels is not None:
+        labels = as_labels(labels, path)
+    if meta.get("domain") is None or not isinstance(meta.get("domain"), str):
         meta.pop("domain", None)
         guess = guess_domain(path)
         if guess:
             meta["domain"] = guess
     try:
         return SpectralImage(data, wavelengths, labels, names, meta)
-    except ValueError as exc:
-        raise SpectralFileError(f"{path}: {exc}") from exc
+    except (ValueError, TypeError) as exc:
+        raise SpectralFileError(f"{path}: {exc}") from None

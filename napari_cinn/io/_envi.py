@@ -55,15 +55,13 @@ def _wavelengths_nm(img, header: dict, path: Path, n_bands: int) -> tuple[np.nda
 
 def read_envi(path: Path) -> SpectralImage:
     """Read an ENVI cube memory-mapped; see the module docstring for the layout."""
-    from spectral.io import envi
+    from ._envi_header import open_envi
 
     path = Path(path)
     try:
-        img = envi.open(str(path))
-    except envi.EnviDataFileNotFoundError as exc:
-        raise SpectralFileError(
-            f"{path}: no data file found beside the header (looked for {path.stem}.img, .dat, .raw ...)"
-        ) from exc
+        img = open_envi(path)  # linear-time header parse, sizes and data file checked
+    except SpectralFileError:
+        raise
     except Exception as exc:  # noqa: BLE001 - spectral raises many types for bad headers
         raise SpectralFileError(f"{path}: not a readable ENVI header ({exc})") from exc
     if not hasattr(img, "open_memmap"):

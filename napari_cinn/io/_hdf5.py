@@ -18,7 +18,9 @@ from pathlib import Path
 import numpy as np
 
 from ._common import finish_image, read_label_sidecars
+from ._h5_safety import check_hdf5, read_dataset
 from ._image import SpectralFileError, SpectralImage
+from ._safety import check_in_memory
 
 #: data fields tried in order: what a PAT user most likely wants to see first
 FIELDS = (
@@ -45,10 +47,15 @@ def read_hdf5(path: Path) -> SpectralImage:
     except Exception as exc:  # noqa: BLE001
         raise SpectralFileError(f"{path}: not a readable HDF5 file ({exc})") from exc
     with fh:
+        check_hdf5(fh, path)  # no external links/storage, sizes plausible: before any read
         if "data" in fh and isinstance(fh["data"], h5py.Dataset):
-            data = np.asarray(fh["data"], dtype=np.float32)
-            wl = np.asarray(fh["wavelengths"]) if "wavelengths" in fh else None
-            labels = np.asarray(fh["labels"]) if "labels" in fh else None
+            data = read_dataset(fh["data"], path, "data", 3).astype(np.float32)
+            wl = (
+                read_dataset(fh["wavelengths"], path, "wavelengths")
+                if "wavelengths" in fh
+                else None
+            )
+            labels = read_dataset(fh["labels"], path, "labels") if "labels" in fh else None
             if labels is None:
                 labels, names = read_label_sidecars(path)
             else:
@@ -70,8 +77,14 @@ def read_hdf5(path: Path) -> SpectralImage:
         if not entries:
             raise SpectralFileError(f"{path}: /{field} holds no per-wavelength datasets")
         entries.sort()
+        sizes = [
+            (int(group[k].size or 0), group[k].id.get_storage_size())
+            for _, k in entries
+            if isinstance(group[k], h5py.Dataset)
+        ]
+        check_in_memory(path, f"/{field}", sum(n for n, _ in sizes), sum(b for _, b in sizes))
         try:
-            planes = [_spatial(group[key][()]) for _, key in entries]
+            planes = [_spatial(read_dataset(group[k], path, f"{field}/{k}")) for _, k in entries]
             data = np.stack(planes).astype(np.float32)
         except ValueError as exc:
             raise SpectralFileError(
@@ -82,7 +95,7 @@ def read_hdf5(path: Path) -> SpectralImage:
             raise SpectralFileError(f"{path}: /{field} holds 1-D data, not images")
         labels = names = None
         if SEGMENTATION in fh:
-            seg = _spatial(fh[SEGMENTATION][()])
+            seg = _spatial(read_dataset(fh[SEGMENTATION], path, SEGMENTATION))
             if seg.shape == data.shape[1:]:
                 labels = np.round(seg).astype(np.int32)
         side_labels, names = read_label_sidecars(path)

@@ -23,6 +23,7 @@ from ._common import (
     write_wavelength_sidecar,
 )
 from ._image import SpectralFileError, SpectralImage
+from ._safety import check_npy, check_npz
 
 
 def _check_array(path: Path, arr) -> None:
@@ -36,6 +37,7 @@ def _check_array(path: Path, arr) -> None:
 
 def read_npy(path: Path) -> SpectralImage:
     path = Path(path)
+    check_npy(path)  # NumPy magic and no pickled objects, before numpy sees it
     try:
         arr = np.load(path, mmap_mode="r", allow_pickle=False)
     except Exception as exc:  # noqa: BLE001 - truncated, not .npy, object arrays ...
@@ -49,6 +51,7 @@ def read_npy(path: Path) -> SpectralImage:
 
 def read_npz(path: Path) -> SpectralImage:
     path = Path(path)
+    check_npz(path)  # zip signature, no pickles, sizes checked before decompressing
     try:
         with np.load(path, allow_pickle=False) as z:
             keys = set(z.files)

@@ -19,6 +19,7 @@ from ._common import (
     read_wavelength_sidecar,
 )
 from ._image import SpectralFileError, SpectralImage
+from ._safety import check_numeric, check_tiff_series
 
 _RESERVED = ("shape", "axes", "wavelengths", "wavelength")
 
@@ -35,9 +36,13 @@ def read_tiff(path: Path) -> SpectralImage:
             try:
                 data = tifffile.memmap(path, mode="r")
             except Exception:  # noqa: BLE001 - compressed or tiled: read into memory
+                check_tiff_series(path, series)  # decoded size vs budget and bytes stored
                 data = series.asarray()
+    except SpectralFileError:
+        raise
     except Exception as exc:  # noqa: BLE001
         raise SpectralFileError(f"{path}: not a readable TIFF ({exc})") from exc
+    check_numeric(path, data.dtype)
     if data.ndim == 2:
         data = data[None]
     elif data.ndim == 3 and axes.endswith("S"):  # colour samples last: bands first
