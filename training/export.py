@@ -81,19 +81,50 @@ def git_commit() -> str | None:
         return None
 
 
+def relative_to_data_root(config: dict, manifest: Any) -> tuple[dict, Any]:
+    """Config and manifest with paths relative to each domain's data folder (privacy).
+
+    ``data.sim`` / ``data.real`` and ``trainer.out_dir`` keep only their folder names; manifest
+    files become paths inside their domain's folder, e.g. ``sim_00.npz``.
+    """
+    import copy
+
+    config, manifest = copy.deepcopy(config), copy.deepcopy(manifest)
+    roots = {}
+    for domain in ("sim", "real"):
+        raw = str((config.get("data") or {}).get(domain) or "")
+        if raw:
+            root = Path(raw)
+            roots[domain] = root.parent if root.suffix else root
+            config["data"][domain] = root.name
+    if (config.get("trainer") or {}).get("out_dir"):
+        config["trainer"]["out_dir"] = Path(config["trainer"]["out_dir"]).name
+    for domain, entries in (manifest or {}).items() if isinstance(manifest, dict) else ():
+        for entry in entries if isinstance(entries, list) else ():
+            if isinstance(entry, dict) and "file" in entry and domain in roots:
+                f = Path(entry["file"])
+                try:
+                    entry["file"] = f.relative_to(roots[domain]).as_posix()
+                except ValueError:
+                    entry["file"] = f.name
+    return config, manifest
+
+
 def provenance(ckpt: dict[str, Any], ckpt_path: str | Path) -> dict[str, Any]:
     hp = ckpt["hyper_parameters"]
     extra = ckpt.get("napari_cinn", {})
+    config, manifest = relative_to_data_root(hp["config"], hp.get("manifest"))
+    ckpt_path = Path(ckpt_path)
     return {
         "training": {
             "method": hp["config"].get("method", "cinn"),
-            "config": hp["config"],
-            "data_manifest": hp.get("manifest"),
+            "config": config,
+            "data_manifest": manifest,
             # the code that trained (recorded by fit); older checkpoints: the code that exports
             "git_commit": extra.get("git_commit") or git_commit(),
             "git_commit_of": "fit" if extra.get("git_commit") else "export",
             "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-            "checkpoint": str(ckpt_path),
+            "checkpoint": "/".join(ckpt_path.parts[-2:]),  # e.g. checkpoints/last.ckpt
             "iteration": extra.get("iteration"),
             "epoch": ckpt.get("epoch"),
             "global_step": ckpt.get("global_step"),

@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 
 from .files import atomic_targets
+from .model_checks import check_buffers, check_header_entries, check_structure
+from .model_hash import HASH_KEY, hash_file, hash_state
 from .spectra import describe_grid
 
 FORMAT_VERSION = 1
@@ -55,19 +57,48 @@ def save_model(
         "provenance": {**info.get("provenance", {}), **provenance},
         "metrics": {**info.get("metrics", {}), **(metrics or {})},
     }
+    meta["provenance"] = relative_paths(meta["provenance"])
     text = json.dumps(meta, default=_jsonable)
     tensors = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
+    digest = hash_state(text, tensors)  # checked by load_model: a changed file is refused
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_targets(path, overwrite=overwrite, error=ModelFileError) as (tmp,):
-        save_file(tensors, str(tmp), metadata={META_KEY: text})
+        save_file(tensors, str(tmp), metadata={META_KEY: text, HASH_KEY: digest})
     return path
 
 
+def relative_paths(obj: Any, _depth: int = 0) -> Any:
+    """``obj`` with every absolute path string replaced by its file name (privacy).
+
+    Provenance should hold paths relative to the data root already (``cinn-train export`` does
+    that); this is the safety net for anything else that would reveal a local folder layout.
+    """
+    if _depth > 50:
+        return obj
+    if isinstance(obj, dict):
+        return {k: relative_paths(v, _depth + 1) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [relative_paths(v, _depth + 1) for v in obj]
+    if isinstance(obj, Path):
+        obj = str(obj)
+    if isinstance(obj, str) and "\n" not in obj and len(obj) < 4096 and _is_abs_path(obj):
+        return Path(obj.replace("\\", "/")).name
+    return obj
+
+
+def _is_abs_path(text: str) -> bool:
+    return text.startswith(("/", "~")) or (len(text) > 2 and text[1] == ":" and text[2] in "\\/")
+
+
 def read_metadata(path) -> dict[str, Any]:
-    """The validated JSON description of a model file, without loading any weights."""
+    """The validated JSON description of a model file, without loading any weights.
+
+    Private entries: ``_tensors`` (the header's tensor entries), ``_hash`` (the stored content
+    hash or None), ``_text`` (the description as stored) and ``_header_len``.
+    """
     path = Path(path)
-    header = _read_header(path)
-    meta_text = (header.get("__metadata__") or {}).get(META_KEY)
+    header, header_len = _read_header(path)
+    meta_text = header.get("__metadata__", {}).get(META_KEY)
     if meta_text is None:
         raise ModelFileError(
             f"{path.name} is a safetensors file but not a napari-cinn model "
@@ -75,9 +106,9 @@ def read_metadata(path) -> dict[str, Any]:
         )
     try:
         meta = json.loads(meta_text)
-    except json.JSONDecodeError as err:
+    except (json.JSONDecodeError, RecursionError) as err:
         raise ModelFileError(
-            f"{path.name}: the model description is not valid JSON ({err})"
+            f"{path.name}: the model description is not valid JSON ({type(err).__name__})"
         ) from None
     if not isinstance(meta, dict):
         raise ModelFileError(f"{path.name}: the model description must be a JSON object")
@@ -88,31 +119,78 @@ def read_metadata(path) -> dict[str, Any]:
             "or was not written by napari-cinn"
         )
     version = meta["format_version"]
-    if not isinstance(version, int) or version < 1:
-        raise ModelFileError(f"{path.name}: invalid format version {version!r}")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise ModelFileError(f"{path.name}: invalid format version {version!r:.20}")
     if version > FORMAT_VERSION:
         raise ModelFileError(
             f"{path.name}: format version {version} is newer than this napari-cinn "
             f"supports ({FORMAT_VERSION}); update napari-cinn"
         )
     meta["_tensors"] = {k: v for k, v in header.items() if k != "__metadata__"}
+    meta["_hash"] = header["__metadata__"].get(HASH_KEY)
+    meta["_text"] = meta_text
+    meta["_header_len"] = header_len
     return meta
+
+
+def verify_model_file(path, meta: dict[str, Any] | None = None) -> bool | None:
+    """Check the content hash: True if it matches, None for a file written before hashes.
+
+    Raises :class:`ModelFileError` when the file was changed after it was written.
+    """
+    path = Path(path)
+    meta = read_metadata(path) if meta is None else meta
+    stored = meta.get("_hash")
+    if stored is None:
+        return None
+    header = {**meta["_tensors"]}
+    if hash_file(path, header, meta["_header_len"], meta["_text"]) != stored:
+        raise ModelFileError(
+            f"{path.name}: the content hash does not match: the file was changed after it was "
+            "written (tampered with or damaged), so napari-cinn refuses it; export it again "
+            "from its checkpoint"
+        )
+    return True
 
 
 def load_model(path, device: str = "cpu"):
     """Load and validate a model file; returns a :class:`~napari_cinn.core.models.DomainTransferModel`.
 
     Raises :class:`ModelFileError` naming the problem: not a safetensors file (e.g. a pickle),
-    truncated file, missing metadata key, unknown format version, weights of the wrong shape.
+    truncated file, malformed header, missing metadata key, unknown format version,
+    hyper-parameters that disagree with the weights present or exceed sane ceilings, weights of
+    the wrong shape, a content hash that does not match (tampered file), permutations that are
+    not permutations, normalisation statistics that are not finite and positive. Nothing else
+    leaves this function. Files written before content hashes load (``info["integrity"]`` says
+    "unverified"); saving the model again adds the hash.
     """
+    path = Path(path)
+    try:
+        return _load_model(path, device)
+    except ModelFileError:
+        raise
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - one error type leaves the model loader
+        text = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+        err = ModelFileError(
+            f"{path.name}: cannot load this model file ({type(exc).__name__}"
+            f"{': ' + text if text else ''}); it is damaged or was not written by napari-cinn"
+        )
+        err.unexpected = True
+        raise err from exc
+
+
+def _load_model(path: Path, device: str):
     import torch
     from safetensors.torch import load_file
 
     from .models import build_model
 
-    path = Path(path)
     meta = read_metadata(path)
-    tensors_info = meta.pop("_tensors")
+    tensors_info = meta["_tensors"]
+    check_structure(meta, tensors_info, path.name, ModelFileError)  # before building anything
+    integrity = verify_model_file(path, meta)
     try:
         model = build_model(
             meta["modality"],
@@ -123,7 +201,8 @@ def load_model(path, device: str = "cpu"):
         )
     except (TypeError, ValueError) as err:
         raise ModelFileError(f"{path.name}: cannot rebuild the model it describes: {err}") from None
-    expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    reference = model.state_dict()
+    expected = {k: tuple(v.shape) for k, v in reference.items()}
     found = {k: tuple(v["shape"]) for k, v in tensors_info.items()}
     missing = sorted(set(expected) - set(found))
     extra = sorted(set(found) - set(expected))
@@ -139,6 +218,12 @@ def load_model(path, device: str = "cpu"):
             f"{path.name}: weight {k!r} has shape {list(got)}, the architecture needs "
             f"{list(want)} ({len(wrong)} tensor(s) differ)"
         )
+    odd = [k for k, v in tensors_info.items() if v["dtype"] != _st_dtype(reference[k])]
+    if odd:
+        raise ModelFileError(
+            f"{path.name}: weight {odd[0]!r} is stored as {tensors_info[odd[0]]['dtype']}, the "
+            f"architecture needs {_st_dtype(reference[odd[0]])}"
+        )
     try:
         state = load_file(str(path), device="cpu")
     except Exception as err:  # safetensors raises its own error types
@@ -148,6 +233,7 @@ def load_model(path, device: str = "cpu"):
         raise ModelFileError(
             f"{path.name}: weights contain NaN or infinity (e.g. {bad[0]!r}); the training diverged"
         )
+    check_buffers(state, reference, path.name, ModelFileError)
     model.load_state_dict(state, strict=True)
     model.info = {
         k: meta.get(k)
@@ -162,7 +248,16 @@ def load_model(path, device: str = "cpu"):
         )
     }
     model.info["path"] = str(path)
+    model.info["integrity"] = (
+        "content hash verified" if integrity else "unverified: written before content hashes"
+    )
     return model.to(device).eval()
+
+
+def _st_dtype(t) -> str:
+    from .model_hash import TORCH_TO_ST
+
+    return TORCH_TO_ST.get(str(t.dtype).removeprefix("torch."), "?")
 
 
 def describe_model_file(path) -> str:
@@ -174,12 +269,14 @@ def describe_model_file(path) -> str:
     )
 
 
-def _read_header(path: Path) -> dict[str, Any]:
-    """Parse a safetensors header with checks that give readable errors for wrong files."""
+def _read_header(path: Path) -> tuple[dict[str, Any], int]:
+    """Parse and validate a safetensors header; returns it and its length in bytes."""
     if not path.exists():
         raise ModelFileError(f"model file {path} does not exist")
     if path.is_dir():
         raise ModelFileError(f"{path} is a folder, not a model file")
+    if not path.is_file():
+        raise ModelFileError(f"{path} is not a regular file (a FIFO or device); refused")
     size = path.stat().st_size
     with open(path, "rb") as fh:
         head = fh.read(8)
@@ -205,22 +302,20 @@ def _read_header(path: Path) -> dict[str, Any]:
         raw = fh.read(n)
     try:
         header = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
         raise ModelFileError(f"{path.name} is not a safetensors file (unreadable header)") from None
     if not isinstance(header, dict):
         raise ModelFileError(f"{path.name} is not a safetensors file (header is not a JSON object)")
-    ends = [
-        v["data_offsets"][1]
-        for k, v in header.items()
-        if k != "__metadata__" and isinstance(v, dict) and "data_offsets" in v
-    ]
+    header.setdefault("__metadata__", {})
+    check_header_entries(header, None, path.name, ModelFileError)
+    ends = [v["data_offsets"][1] for k, v in header.items() if k != "__metadata__"]
     need = 8 + n + (max(ends) if ends else 0)
     if size < need:
         raise ModelFileError(
             f"{path.name} is truncated: it should have {need} bytes but has {size}; "
             "copy or download it again"
         )
-    return header
+    return header, n
 
 
 def _torch_version() -> str:

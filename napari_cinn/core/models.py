@@ -26,6 +26,7 @@ import torch
 from torch import Tensor, nn
 
 from .blocks import AllInOneBlock, MultiScaleFlow, mlp_subnet
+from .model_checks import check_hyper
 from .spectra import HSI_WAVELENGTHS, PAT_WAVELENGTHS, check_wavelengths, describe_grid
 
 MODALITIES = ("hsi", "pat")
@@ -361,6 +362,7 @@ def build_model(
         raise ValueError(
             f"unknown {modality} hyper-parameter(s) {unknown}; known: {sorted(defaults)}"
         )
+    check_hyper(modality, hyper)  # types and sane ceilings of what was given, before deriving
     merged = {**defaults, **hyper}
     if modality == "pat" and "n_scales" in hyper and "blocks_per_scale" not in hyper:
         merged["blocks_per_scale"] = [2] * int(hyper["n_scales"])
@@ -368,6 +370,7 @@ def build_model(
         merged["blocks_per_scale"] = [int(b) for b in merged["blocks_per_scale"]]
     if modality == "hsi" and "n_blocks" in hyper and "n_cond_blocks" not in hyper:
         merged["n_cond_blocks"] = max(1, round(0.75 * int(hyper["n_blocks"])))
+    check_hyper(modality, merged)
     if wavelengths is None:
         wavelengths = HSI_WAVELENGTHS if modality == "hsi" else PAT_WAVELENGTHS
     if seed is None:
