@@ -131,18 +131,17 @@ def check_hyper(modality: str, hyper: dict[str, Any]) -> None:
             n = _int(hyper, "n_blocks", 1, CEILINGS["n_blocks"])
             if "n_cond_blocks" in hyper:
                 _int(hyper, "n_cond_blocks", 0, n)
-    elif modality == "pat":
-        if "n_scales" in hyper:
-            n = _int(hyper, "n_scales", 1, CEILINGS["n_scales"])
-            blocks = hyper.get("blocks_per_scale")
-            if blocks is not None:
-                if not isinstance(blocks, (list, tuple)) or len(blocks) != n:
-                    raise ValueError(
-                        f"hyper-parameter blocks_per_scale must list n_scales={n} numbers, "
-                        f"got {blocks!r:.40}"
-                    )
-                for i in range(n):
-                    _int({f"blocks_per_scale[{i}]": blocks[i]}, f"blocks_per_scale[{i}]", 1, 256)
+    elif modality == "pat" and "n_scales" in hyper:
+        n = _int(hyper, "n_scales", 1, CEILINGS["n_scales"])
+        blocks = hyper.get("blocks_per_scale")
+        if blocks is not None:
+            if not isinstance(blocks, (list, tuple)) or len(blocks) != n:
+                raise ValueError(
+                    f"hyper-parameter blocks_per_scale must list n_scales={n} numbers, "
+                    f"got {blocks!r:.40}"
+                )
+            for i in range(n):
+                _int({f"blocks_per_scale[{i}]": blocks[i]}, f"blocks_per_scale[{i}]", 1, 256)
 
 
 _HSI_BLOCK = re.compile(r"^flow\.module_list\.(\d+)\.")
