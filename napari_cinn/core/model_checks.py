@@ -219,9 +219,12 @@ def check_buffers(state: dict, reference: dict, name: str, error: type[Exception
                     w.squeeze(), fwd.cpu().numpy().squeeze().T
                 ):
                     raise error(f"{name}: {key} is not the inverse of its permutation")
-        elif key.endswith("haar_weights") and key in reference:
-            if not np.array_equal(t.cpu().numpy(), reference[key].cpu().numpy()):
-                raise error(f"{name}: {key} differs from the fixed Haar transform")
+        elif (
+            key.endswith("haar_weights")
+            and key in reference
+            and not np.array_equal(t.cpu().numpy(), reference[key].cpu().numpy())
+        ):
+            raise error(f"{name}: {key} differs from the fixed Haar transform")
     for key, positive in (("norm_mean", False), ("norm_std", True), ("ref_norm", True)):
         if key not in state:
             continue
