@@ -21,52 +21,115 @@ LayerData = list[tuple[Any, ...]]
 _NOTHING: LayerData = [(None,)]
 
 
-def _looks_spectral(path: Path) -> bool:
-    """Cheap sniff for generic extensions that other readers also claim."""
-    ext = path.suffix.lower()
-    if ext == ".hdr":
+def _colour_like(shape: tuple[int, ...], dtype) -> bool:
+    """An RGB(A) picture rather than a cube: ``(y, x, 3|4)``, or 8-bit ``(3|4, y, x)``."""
+    if len(shape) == 3 and shape[-1] in (3, 4) and shape[0] > 4:
         return True
+    return len(shape) == 3 and shape[0] in (3, 4) and np.dtype(dtype) == np.uint8
+
+
+def _cube_shape_ok(shape: tuple[int, ...], dtype, has_wavelengths: bool) -> bool:
+    if len(shape) not in (3, 4) or min(shape, default=0) < 1:
+        return False
+    if np.dtype(dtype).kind not in "biuf":
+        return False
+    return has_wavelengths or not _colour_like(shape, dtype)
+
+
+def _looks_spectral(path: Path) -> bool:
+    """What napari-cinn claims in the viewer (all else is left to other readers).
+
+    - ``.hdr``: a text header whose first line starts with ``ENVI`` (not an Analyze header);
+    - ``.dat``: three plausible big-endian sizes and about the bytes they describe (Tivita);
+    - ``.npy`` / ``.npz`` (``data`` member): a 3-D or 4-D numeric array that is not a colour
+      picture — ``(y, x, 3|4)`` or 8-bit ``(3|4, y, x)`` are RGB(A) unless wavelengths come with
+      it (a ``_wavelengths`` sidecar, or a ``wavelengths`` member in the ``.npz``);
+    - ``.tif`` / ``.tiff``: wavelengths in the description (as our writer stores them) or in a
+      sidecar; a multi-page grey TIFF without them is a z-stack or a time series, not a cube;
+    - ``.h5`` / ``.hdf5``: a top-level 3-D/4-D ``data`` dataset or a SIMPA data group.
+
+    Only headers are read. A file that passes is then read fully; if that fails, the user gets
+    one notification with the reason (instead of "no reader found").
+    """
+    from ._safety import NPY_MAGIC
+
+    ext = path.suffix.lower()
     try:
-        if ext == ".npy":
+        if ext == ".hdr":
             with open(path, "rb") as fh:
-                version = np.lib.format.read_magic(fh)
-                if version == (1, 0):
-                    shape = np.lib.format.read_array_header_1_0(fh)[0]
-                else:
-                    shape = np.lib.format.read_array_header_2_0(fh)[0]
-            return len(shape) in (3, 4)
-        if ext == ".npz":
-            with np.load(path, allow_pickle=False) as z:
-                return "data" in z.files
+                return fh.read(4) == b"ENVI"
         if ext == ".dat":
             head = np.fromfile(path, dtype=">i4", count=3)
             size = path.stat().st_size
             return (
                 head.size == 3
-                and bool(np.all(head > 0))
+                and bool(np.all((head > 0) & (head <= 100_000)))
                 and size >= 12 + 4 * int(np.prod(head.astype(np.int64))) - 4096
             )  # a little short still counts: reading says "truncated"
+        if ext == ".npy":
+            with open(path, "rb") as fh:
+                if fh.read(6) != NPY_MAGIC:
+                    return False
+                fh.seek(0)
+                shape, dtype = _npy_header(fh)
+            return _cube_shape_ok(shape, dtype, _has_wl_sidecar(path))
+        if ext == ".npz":
+            import zipfile
+
+            with zipfile.ZipFile(path) as zf:
+                names = set(zf.namelist())
+                if "data.npy" not in names:
+                    return False
+                with zf.open("data.npy") as fh:
+                    shape, dtype = _npy_header(fh)
+            return _cube_shape_ok(shape, dtype, "wavelengths.npy" in names)
         if ext in (".tif", ".tiff"):
             import tifffile
 
             with tifffile.TiffFile(path) as tf:
                 shaped = tf.shaped_metadata[0] if tf.shaped_metadata else {}
-                return "wavelengths" in shaped or len(tf.pages) > 1 or _has_wl_sidecar(path)
+                has_wl = "wavelengths" in shaped or "wavelength" in shaped
+            return has_wl or _has_wl_sidecar(path)
         if ext in (".h5", ".hdf5"):
             import h5py
 
             from ._hdf5 import FIELDS
 
             with h5py.File(path, "r") as fh:
-                return "data" in fh or any(f in fh for f in FIELDS)
-    except Exception:  # noqa: BLE001 - broken generic files: our format? ask the full reader
-        return ext in (".npz", ".dat") and path.exists()
+                data = _hard_node(fh, "data")
+                if isinstance(data, h5py.Dataset):
+                    return len(data.shape or ()) in (3, 4)
+                return any(isinstance(_hard_node(fh, f), h5py.Group) for f in FIELDS)
+    except Exception:  # noqa: BLE001 - unreadable headers: not ours to claim
+        return False
     return False
+
+
+def _hard_node(fh, name: str):
+    """The object at ``name`` if every step there is a hard link (no external/soft links)."""
+    import h5py
+
+    node = fh
+    for part in name.split("/"):
+        if not isinstance(node, h5py.Group):
+            return None
+        if not isinstance(node.get(part, getlink=True), h5py.HardLink):
+            return None
+        node = node[part]
+    return node
+
+
+def _npy_header(fh) -> tuple[tuple[int, ...], np.dtype]:
+    fmt = np.lib.format
+    version = fmt.read_magic(fh)
+    reader = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
+    shape, _, dtype = reader(fh)
+    return tuple(shape), dtype
 
 
 def _has_wl_sidecar(path: Path) -> bool:
     return any(
-        path.with_name(path.stem + s).exists() for s in ("_wavelengths.json", "_wavelengths.txt")
+        path.with_name(path.stem + s).is_file() for s in ("_wavelengths.json", "_wavelengths.txt")
     )
 
 
@@ -90,16 +153,17 @@ def read_layers(path: str | list[str]) -> LayerData:
         path = path[0]
     p = Path(path)
     try:
-        image = read_spectral(p)
+        image = read_spectral(p)  # raises SpectralFileError only
+        layers = layer_tuples(image, p.stem)
     except SpectralFileError as exc:
         _notify_error(str(exc))
         return _NOTHING
-    except (OSError, MemoryError) as exc:
-        _notify_error(f"{p}: cannot read ({exc})")
+    except Exception as exc:  # noqa: BLE001 - one notification, never a traceback
+        _notify_error(f"{p}: cannot show this file ({type(exc).__name__}: {exc})")
         return _NOTHING
     if "wavelengths_assumed" in image.metadata:
         _notify_warning(f"{p.name}: {image.metadata['wavelengths_assumed']}")
-    return layer_tuples(image, p.stem)
+    return layers
 
 
 def _notify_error(msg: str) -> None:
