@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from .models import DomainTransferModel
+from .transfer_checks import guarded
 from .spectra import describe_grid, same_grid
 from .spectra import resample as resample_bands
 
@@ -137,6 +138,7 @@ def _spatial_blocks(shape: tuple[int, ...], budget: int) -> Iterator[tuple]:
             yield (*idx, slice(y0, min(y0 + rows_per, spatial[-2])))
 
 
+@guarded  # checks chunk/out/model first, warns about NaN in the result
 def _run(
     model,
     image,
