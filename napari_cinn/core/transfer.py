@@ -17,9 +17,9 @@ import numpy as np
 import torch
 
 from .models import DomainTransferModel
-from .transfer_checks import guarded
 from .spectra import describe_grid, same_grid
 from .spectra import resample as resample_bands
+from .transfer_checks import guarded
 
 ProgressFn = Callable[[int, int], Any]
 CancelFn = Callable[[], bool]
