@@ -58,7 +58,38 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    return int(import_module(args._module).run(args) or 0)
+    try:
+        return int(import_module(args._module).run(args) or 0)
+    except Exception as err:
+        if not isinstance(err, usage_errors()):
+            raise
+        print(f"cinn-train {args.command}: {one_sentence(err)}", file=sys.stderr)
+        return 2
+
+
+def usage_errors() -> tuple[type[Exception], ...]:
+    """Errors that mean "bad input" (exit 2 with one sentence), from every layer."""
+    from napari_cinn.core.bundle import ModelFileError
+    from napari_cinn.io import SpectralFileError
+
+    from .config import ConfigError
+
+    found: list[type[Exception]] = [ConfigError, SpectralFileError, ModelFileError]
+    for module, name in (
+        ("napari_cinn_training.data", "DataError"),
+        ("napari_cinn_training.export", "ExportError"),
+        ("lightning.fabric.utilities.exceptions", "MisconfigurationException"),
+    ):
+        try:
+            found.append(getattr(import_module(module), name))
+        except (ImportError, AttributeError):
+            continue
+    return tuple(found)
+
+
+def one_sentence(err: BaseException) -> str:
+    """The error's message on one line."""
+    return " ".join(str(err).split()) or type(err).__name__
 
 
 if __name__ == "__main__":

@@ -185,6 +185,9 @@ class Config:
             )
         if self.method == "ot" and self.modality != "hsi":
             raise ConfigError("method 'ot' maps spectra: use it with modality 'hsi'")
+        from .config_checks import check_ranges
+
+        check_ranges(self, ConfigError)  # every number in range, trainer strings, model section
         return self
 
 

@@ -129,9 +129,12 @@ def _resolve(args: argparse.Namespace) -> tuple[Config, str | None]:
         ckpt_path = Path(ckpt)
         if not ckpt_path.is_file():
             raise ConfigError(f"checkpoint {ckpt!r} not found")
-        from .export import read_checkpoint
+        from .export import ExportError, read_checkpoint
 
-        stored = read_checkpoint(ckpt_path)["hyper_parameters"]["config"]
+        try:
+            stored = read_checkpoint(ckpt_path)["hyper_parameters"]["config"]
+        except ExportError as err:
+            raise ConfigError(f"cannot resume: {err}") from None
         cfg = _from_dict_with_overrides(stored, overrides)
     else:
         cfg = load_config(args.config, overrides)
@@ -139,6 +142,15 @@ def _resolve(args: argparse.Namespace) -> tuple[Config, str | None]:
         ckpt = str(Path(cfg.trainer.out_dir) / "checkpoints" / "last.ckpt")
     if ckpt is not None and not Path(ckpt).is_file():
         raise ConfigError(f"cannot resume: checkpoint {ckpt!r} not found")
+    if ckpt is not None:
+        from .export import ExportError, read_checkpoint
+
+        try:
+            read_checkpoint(
+                ckpt
+            )  # weights_only: a non-checkpoint is refused here, not by Lightning
+        except ExportError as err:
+            raise ConfigError(f"cannot resume: {err}") from None
     return cfg, ckpt
 
 
@@ -191,6 +203,8 @@ def build_trainer(cfg: Config, n_batches: int, adversarial: bool):
     import lightning as L
     from lightning.pytorch.callbacks import ModelCheckpoint
 
+    from .rng_state import RNGState
+
     t = cfg.trainer
     out = Path(t.out_dir)
     spi = 2 if adversarial else 1
@@ -213,7 +227,7 @@ def build_trainer(cfg: Config, n_batches: int, adversarial: bool):
         strategy=_strategy(cfg, adversarial),
         precision=t.precision,
         logger=_loggers(out),
-        callbacks=[ckpt],
+        callbacks=[ckpt, RNGState()],  # every random stream of every rank in each checkpoint
         log_every_n_steps=t.log_every_n_steps,
         val_check_interval=t.val_check_interval,
         enable_progress_bar=t.progress_bar,
@@ -347,7 +361,7 @@ def run(args: argparse.Namespace) -> int:
         cfg, resume = _resolve(args)
         fit(cfg, resume=resume, force=args.force)
     except (ConfigError, DataError) as err:
-        print(f"cinn-train fit: {err}", file=sys.stderr)
+        print(f"cinn-train fit: {' '.join(str(err).split())}", file=sys.stderr)
         return 2
     except NonFiniteLossError as err:
         print(f"cinn-train fit: {err}", file=sys.stderr)

@@ -32,6 +32,7 @@ from torch import Tensor, nn
 
 from .config import Config, config_from_dict
 from .nets import grad_norm, lsgan_discriminator, lsgan_generator, make_discriminator
+from .rng_state import rand_like, randint, randn_like
 
 DOMAINS = ("sim", "real")
 LN2 = math.log(2.0)
@@ -328,7 +329,7 @@ class CINNModule(_Base):
             scale = scale[:, None, None]
         if self.model.hyper.get("norm", "none") != "none":
             scale = scale * x.norm(dim=1, keepdim=True)
-        return x + sigma * scale * torch.randn_like(x)
+        return x + sigma * scale * randn_like(self, x)  # the module's own, resumable stream
 
     def _classes(self, batch: dict[str, Tensor], d: str, n: int, ref: Tensor) -> Tensor | None:
         """Class condition: sim labels (with label noise), real: random classes (as the paper)."""
@@ -337,9 +338,9 @@ class CINNModule(_Base):
         if d == "sim" and "sim_labels" in batch:
             idx = batch["sim_labels"].clamp(0, self.n_classes - 1)
         else:
-            idx = torch.randint(self.n_classes, (n,), device=ref.device)
+            idx = randint(self, self.n_classes, (n,), ref.device)
         onehot = nn.functional.one_hot(idx, self.n_classes).to(ref)
-        noise = torch.rand_like(onehot) * self.cfg.loss.class_noise
+        noise = rand_like(self, onehot) * self.cfg.loss.class_noise
         onehot = onehot + noise
         return onehot / onehot.sum(1, keepdim=True)
 
@@ -355,7 +356,7 @@ class CINNModule(_Base):
     def _judge(self, d: str, v: Tensor) -> Tensor | list[Tensor]:
         """Discriminator ``d`` on flow-coordinate samples, with instance noise if configured."""
         sigma = self.cfg.disc.instance_noise
-        return self.discs[d](v + sigma * torch.randn_like(v) if sigma > 0 else v)
+        return self.discs[d](v + sigma * randn_like(self, v) if sigma > 0 else v)
 
     def _disc_in(self, x: Tensor, d: str) -> Tensor:
         return self.model.preprocess(x, self._idx(d, x))

@@ -1,0 +1,58 @@
+"""User story: a run killed mid-epoch and resumed ends with exactly the weights of the run that
+was never interrupted (every random stream is in the checkpoint), and cinn-train says so."""
+
+from __future__ import annotations
+
+import napari_cinn_training.lit as lit
+import pytest
+import torch
+from cinn_train_helpers import tiny_config, write_config, write_hsi_folders
+from napari_cinn_training.cli import main
+
+
+def _config(sim, real, out):
+    return tiny_config(
+        sim,
+        real,
+        out,
+        model={"n_blocks": 2, "hidden": 16, "n_classes": 4},
+        loss={"adv_start": 2, "adv_ramp": 2, "noise": 0.1, "class_noise": 0.5},
+        disc={"hidden": 16, "layers": 1, "instance_noise": 0.05},
+        trainer={"max_epochs": 6, "checkpoint_every_n_steps": 5, "val_check_interval": 1.0},
+    )
+
+
+def _weights(path):
+    ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    return ckpt["state_dict"], ckpt["optimizer_states"]
+
+
+@pytest.mark.slow
+def test_killed_and_resumed_run_equals_the_uninterrupted_one_bit_for_bit(tmp_path, monkeypatch):
+    sim, real = write_hsi_folders(tmp_path / "data")
+    full_cfg = write_config(tmp_path / "full.yaml", _config(sim, real, tmp_path / "full"))
+    assert main(["fit", "--config", str(full_cfg)]) == 0  # 24 iterations, no interruption
+
+    cfg = write_config(tmp_path / "killed.yaml", _config(sim, real, tmp_path / "killed"))
+    original = lit.CINNModule.training_step
+
+    def killed_at_iteration_13(self, batch, batch_idx):
+        if int(self.iteration) == 13:
+            raise RuntimeError("killed")
+        return original(self, batch, batch_idx)
+
+    monkeypatch.setattr(lit.CINNModule, "training_step", killed_at_iteration_13)
+    with pytest.raises(RuntimeError, match="killed"):
+        main(["fit", "--config", str(cfg)])
+    monkeypatch.setattr(lit.CINNModule, "training_step", original)
+    # the last checkpoint is at iteration 10: mid-way through epoch 2 (4 batches per epoch)
+    assert main(["fit", "--config", str(cfg), "--resume", "last"]) == 0
+
+    full_w, full_opt = _weights(tmp_path / "full" / "checkpoints" / "last.ckpt")
+    res_w, res_opt = _weights(tmp_path / "killed" / "checkpoints" / "last.ckpt")
+    assert full_w.keys() == res_w.keys()
+    differ = [k for k in full_w if not torch.equal(full_w[k], res_w[k])]
+    assert differ == [], f"{len(differ)} tensors differ, e.g. {differ[:3]}"
+    for a, b in zip(full_opt, res_opt, strict=True):
+        for pa, pb in zip(a["state"].values(), b["state"].values(), strict=True):
+            assert all(torch.equal(pa[k], pb[k]) for k in pa)
