@@ -15,7 +15,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-
 #: a host tag in temporary names, so only this machine's dead writers are cleaned up
 _HOST = "".join(c for c in socket.gethostname() if c.isalnum())[:16] or "host"
 #: temporary files whose writer cannot be identified are stale after this long
