@@ -70,7 +70,7 @@ def check_header_entries(
         if not isinstance(entry, dict):
             raise error(f"{where} has no description in the header")
         dtype, shape, offs = entry.get("dtype"), entry.get("shape"), entry.get("data_offsets")
-        if dtype not in ST_ITEMSIZE:
+        if not isinstance(dtype, str) or dtype not in ST_ITEMSIZE:
             raise error(f"{where} has an unknown dtype {dtype!r:.20}")
         if not isinstance(shape, list) or not all(
             isinstance(s, int) and not isinstance(s, bool) and 0 <= s < 2**40 for s in shape
