@@ -45,6 +45,8 @@ CEILINGS = {
     "blocks_per_scale": 256,
 }
 MAX_BANDS = 100_000
+#: no trained weight or normalisation statistic comes near this magnitude
+MAX_WEIGHT = 1e12
 MAX_DOMAINS = 64
 
 
@@ -225,6 +227,14 @@ def check_buffers(state: dict, reference: dict, name: str, error: type[Exception
             and not np.array_equal(t.cpu().numpy(), reference[key].cpu().numpy())
         ):
             raise error(f"{name}: {key} differs from the fixed Haar transform")
+    for key, t in state.items():
+        if t.is_floating_point() and t.numel():
+            peak = float(t.detach().abs().max())
+            if peak > MAX_WEIGHT:
+                raise error(
+                    f"{name}: {key} holds a value of {peak:.3g}, far beyond any trained weight "
+                    "or statistic; the file is damaged"
+                )
     for key, positive in (("norm_mean", False), ("norm_std", True), ("ref_norm", True)):
         if key not in state:
             continue

@@ -78,7 +78,7 @@ def check_hdf5(fh, path: Path) -> None:
     count = 0
     problems: list[Exception] = []
 
-    def visit(name: str, link) -> None:
+    def check(name: str, link) -> None:
         nonlocal count
         count += 1
         if count > MAX_OBJECTS:
@@ -92,20 +92,28 @@ def check_hdf5(fh, path: Path) -> None:
             _resolve_soft(fh, name, link.path, path)
             return
         try:
-            obj = fh.get(name)
+            obj = fh[name]  # not .get(): it would swallow the KeyError of a damaged object
         except Exception as exc:  # noqa: BLE001 - broken object headers
-            problems.append(exc)
-            return
+            raise SpectralFileError(f"{path}: damaged HDF5 object /{name} ({exc})") from None
         if isinstance(obj, h5py.Dataset):
             check_dataset(obj, path, name)
 
+    def visit(name: str, link):
+        # exceptions must not cross h5py's C iteration: record the first and stop (non-None)
+        try:
+            check(name, link)
+        except Exception as exc:  # noqa: BLE001
+            problems.append(exc)
+            return True
+        return None
+
     try:
         fh.visititems_links(visit)
-    except SpectralFileError:
-        raise
     except Exception as exc:  # noqa: BLE001 - HDF5 raises many types for damaged files
         raise SpectralFileError(f"{path}: damaged HDF5 structure ({exc})") from None
     if problems:
+        if isinstance(problems[0], SpectralFileError):
+            raise problems[0]
         raise SpectralFileError(f"{path}: damaged HDF5 object ({problems[0]})")
 
 

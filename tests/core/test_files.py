@@ -45,3 +45,34 @@ def test_existing_targets_are_refused_unless_overwrite(tmp_path):
     ):
         pass
     assert target.read_text() == "keep"
+
+
+def test_part_files_of_a_killed_write_are_cleaned_by_the_next_write(tmp_path):
+    """A write killed mid-way leaves a hidden .part file; the next write of that file removes it
+    (the writer's process is gone), but never the part file of a writer that still runs."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from napari_cinn.core.files import _HOST, atomic_targets
+
+    target = tmp_path / "cube.npy"
+    proc = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    dead = int(proc.stdout)
+    stale = tmp_path / f".cube.npy.{dead}.{_HOST}.abc123.part"
+    live = tmp_path / f".cube.npy.{os.getppid()}.{_HOST}.def456.part"
+    legacy_old = tmp_path / ".cube.npy.k3j4h5.part"  # an older name without the writer's id
+    legacy_new = tmp_path / ".cube.npy.q1w2e3.part"
+    for p in (stale, live, legacy_old, legacy_new):
+        p.write_bytes(b"half")
+    day_ago = time.time() - 2 * 24 * 3600
+    os.utime(legacy_old, (day_ago, day_ago))
+    with atomic_targets(target) as (tmp,):
+        tmp.write_bytes(b"whole")
+    assert target.read_bytes() == b"whole"
+    assert not stale.exists() and not legacy_old.exists()
+    assert live.exists() and legacy_new.exists()
+    assert {p.name for p in tmp_path.glob(".*.part")} == {live.name, legacy_new.name}

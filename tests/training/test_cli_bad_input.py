@@ -100,9 +100,10 @@ def test_class_condition_without_sim_labels_is_refused(tmp_path, capsys):
 
 def test_export_provenance_holds_no_absolute_paths(tmp_path):
     """The model file names data files relative to their domain folder (privacy)."""
+    from napari_cinn_training.export import relative_to_data_root
+
     from napari_cinn.core import build_model, save_model
     from napari_cinn.core.bundle import read_metadata
-    from napari_cinn_training.export import relative_to_data_root
 
     sim, real = tmp_path / "data" / "sim", tmp_path / "data" / "real"
     config = {"data": {"sim": str(sim), "real": str(real)}, "trainer": {"out_dir": "/x/run"}}
