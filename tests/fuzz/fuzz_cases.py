@@ -18,6 +18,7 @@ sidecars that are FIFOs, links to ``/dev/zero``, non-UTF-8 or of the wrong dtype
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -424,10 +425,8 @@ def _model_case(rng, folder: Path) -> tuple[Path, str]:
     else:
         path.write_bytes(b"PK\x03\x04" + bytes(rng.integers(0, 256, 200, dtype=np.uint8)))
         return path, "zip checkpoint"
-    try:
+    with contextlib.suppress(TypeError):
         header["__metadata__"]["napari_cinn"] = json.dumps(meta)
-    except TypeError:
-        pass
     if rng.random() < 0.3:  # a writer that also updates the hash: the contents checks must hold
         how += " (re-hashed)"
         _rehash(header, bytes(data))

@@ -170,9 +170,11 @@ def test_small_files_that_declare_gigabytes_are_refused_before_allocating(tmp_pa
         compression="zlib",
         tile=(512, 512),
     )
-    with zipfile.ZipFile(tmp_path / "bomb.npz", "w", zipfile.ZIP_DEFLATED) as zf:
-        with zf.open("data.npy", "w") as fh:
-            np.save(fh, np.zeros((3, 4000, 4000), np.float32))
+    with (
+        zipfile.ZipFile(tmp_path / "bomb.npz", "w", zipfile.ZIP_DEFLATED) as zf,
+        zf.open("data.npy", "w") as fh,
+    ):
+        np.save(fh, np.zeros((3, 4000, 4000), np.float32))
     import tracemalloc
 
     tracemalloc.start()  # NumPy allocations (what h5py, tifffile and np.load fill) are traced
