@@ -154,10 +154,24 @@ def check_trainer(t, error: type[Exception]) -> None:
     if str(t.precision) not in PRECISIONS:
         raise error(f"trainer.precision={t.precision!r} is not one of {', '.join(PRECISIONS)}")
     mt = t.max_time
-    if mt is not None and (
-        not isinstance(mt, str) or not re.fullmatch(r"\d{1,4}:\d{1,2}:\d{1,2}:\d{1,2}", mt.strip())
-    ):
-        raise error(f"trainer.max_time={mt!r} must look like DD:HH:MM:SS, e.g. 00:00:14:00")
+    as_dict = (
+        isinstance(mt, dict)
+        and mt
+        and all(
+            k in ("days", "hours", "minutes", "seconds", "milliseconds", "weeks")
+            and isinstance(v, (int, float))
+            and not isinstance(v, bool)
+            and math.isfinite(v)
+            and v >= 0
+            for k, v in mt.items()
+        )
+    )
+    as_text = isinstance(mt, str) and re.fullmatch(r"\d{1,4}:\d{1,2}:\d{1,2}:\d{1,2}", mt.strip())
+    if mt is not None and not (as_dict or as_text):
+        raise error(
+            f"trainer.max_time={mt!r} must look like DD:HH:MM:SS, e.g. 00:00:14:00 "
+            "(or a mapping like {seconds: 30})"
+        )
     v = t.val_check_interval
     if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
         raise error(f"trainer.val_check_interval must be a number, got {v!r}")

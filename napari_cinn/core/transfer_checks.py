@@ -92,7 +92,7 @@ def mask_overflow(model, image):
             f"{float(np.nanmax(np.abs(arr[huge]))):.3g}), which would overflow the network and "
             "spread NaN over the whole image: they are treated as invalid (NaN in the output)"
         ),
-        stacklevel=3,
+        stacklevel=4,
     )
     out = arr.astype(np.float32, copy=True)
     out[huge] = np.nan
@@ -132,7 +132,7 @@ def warn_nan(result: np.ndarray, image, kind: str, per_pixel: bool = True) -> No
         why = "; ".join(parts) or why
     warnings.warn(
         NaNWarning(f"{kind}: {n / total:.1%} of the pixels ({n:,} of {total:,}) are NaN: {why}"),
-        stacklevel=3,
+        stacklevel=4,
     )
 
 
