@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from napari_cinn.core.metrics import c2st_auc, frechet_distance, mmd2, per_wavelength_difference
+from napari_cinn.core.spectra import normalize_spectra
 from napari_cinn_training.evaluate.data import (
     EvaluationError,
     LabelledImage,
@@ -22,9 +25,6 @@ from napari_cinn_training.evaluate.data import (
     load_folder,
 )
 from napari_cinn_training.evaluate.methods import Method, resolve_method
-
-from napari_cinn.core.metrics import c2st_auc, frechet_distance, mmd2, per_wavelength_difference
-from napari_cinn.core.spectra import normalize_spectra
 
 CLASSIFIERS = ("rf", "lda")
 C2ST_N = 600  # spectra per set for the classifier two-sample tests

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
 from napari_cinn_training.evaluate.data import EvaluationError
 
 SpectraTransform = Callable[[np.ndarray], np.ndarray]
@@ -103,6 +104,7 @@ def _from_model(path: Path, device: str) -> Method:
 
 def _from_unit(path: Path) -> Method:
     import torch
+
     from napari_cinn_training.baselines.unit import load_unit, spectra_transform
 
     net = load_unit(path)
