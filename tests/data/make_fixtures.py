@@ -143,9 +143,9 @@ def patato(out: Path) -> None:
         fh.create_dataset("RUN", data=np.zeros((frames, 3)), compression="gzip")
         yy, xx = np.mgrid[0:ny, 0:nx]
         blob = np.exp(-((yy - 4) ** 2 + (xx - 5) ** 2) / 6.0)
-        recon = np.stack(
-            [np.stack([blob * (1 + k) + f for k in range(3)]) for f in range(frames)]
-        )[:, :, None]  # (frames, wavelengths, z, y, x)
+        recon = np.stack([np.stack([blob * (1 + k) + f for k in range(3)]) for f in range(frames)])[
+            :, :, None
+        ]  # (frames, wavelengths, z, y, x)
         ds = fh.require_group("recons").require_group("Backprojection Preclinical")
         d = ds.create_dataset("0", data=recon.astype(np.float64))
         for tag, value in (("X", 0.016), ("Y", 0.012), ("Z", 0.0)):
