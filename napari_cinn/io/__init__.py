@@ -73,7 +73,7 @@ def _suffix(path: Path) -> str:
 def _reader(path: Path) -> Callable[..., SpectralImage]:
     ext = _suffix(path)
     if ext == ".dat":
-        from ._envi_header import header_beside
+        from ._envi_layouts import header_beside
 
         ext = ".hdr" if header_beside(path) is not None else ".dat"
     if ext in (".hdr", *ENVI_DATA_EXTENSIONS):

@@ -4,7 +4,7 @@ On disk ENVI stores (lines, samples, bands) in BSQ/BIL/BIP interleave; we expose
 without reading the data: a memmap view in BSQ order, wrapped in a :class:`LazyCube` only when
 the values need converting (other dtype, scale factor, ``data ignore value`` → NaN) or the bands
 need sorting. ESRI ``LAYOUT`` headers, headers without ``byte order`` and data files opened
-directly are handled in :mod:`._envi_header`.
+directly are handled in :mod:`._envi_layouts`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from ._common import (
     guess_domain,
     read_label_sidecars,
 )
-from ._envi_header import data_beside, header_beside, read_header
+from ._envi_layouts import data_beside, header_beside, read_header
 from ._image import LazyCube, SpectralFileError, SpectralImage
 
 #: header keys copied into SpectralImage.metadata (and written back)

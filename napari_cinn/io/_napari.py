@@ -24,7 +24,7 @@ _NOTHING: LayerData = [(None,)]
 def _looks_spectral(path: Path) -> bool:
     """Cheap sniff for generic extensions that other readers also claim."""
     from . import ENVI_DATA_EXTENSIONS
-    from ._envi_header import header_beside
+    from ._envi_layouts import header_beside
 
     ext = path.suffix.lower()
     if ext == ".hdr":

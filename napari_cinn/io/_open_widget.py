@@ -96,7 +96,7 @@ class OpenWithOptions(Container):
             if self.frame.value >= 0:
                 opts["frame"] = int(self.frame.value)
         if ext == ".dat":
-            from ._envi_header import header_beside
+            from ._envi_layouts import header_beside
 
             if header_beside(path) is None:
                 opts["grid"] = self.grid.value
