@@ -177,10 +177,24 @@ def test_statistics_from_the_command_line_and_clear_refusals(converted, tmp_path
     args = ["--mean-sim", "0.1", "--std-sim", "0.01", "--mean-real", "0.1", "--std-real", "0.02"]
     assert main(["import-udt", str(ckpt), *args, "--out", str(out)]) == 0
     assert float(load_model(out).norm_std[1, 0]) == pytest.approx(0.02)
+    assert main(["import-udt", str(ckpt), *args, "--out", str(out)]) == 2  # exists: no --force
     bad = tmp_path / "bad.yaml"
     bad.write_text("n_blocks: 20\n", encoding="utf-8")
     assert main(["import-udt", str(ckpt), "--config", str(bad), *args, "--out", str(out)]) == 2
     assert "n_blocks is 20 but the weights have 40" in capsys.readouterr().err
+    stats = tmp_path / "data_stats.json"
+    stats.write_text(
+        '{"train_synthetic_unique": {"mean": 0.1, "std": 0.004}, "train": {"mean": 0.1, '
+        '"std": 0.009}}',
+        encoding="utf-8",
+    )
+    assert (
+        main(["import-udt", str(ckpt), "--data-stats", str(stats), "--out", str(out), "--force"])
+        == 0
+    )
+    assert float(load_model(out).norm_std[0, 0]) == pytest.approx(0.004)
+    assert main(["export", str(ckpt), "--out", str(tmp_path / "e.safetensors")]) == 2
+    assert "convert it with `cinn-train import-udt`" in capsys.readouterr().err
     ours = tmp_path / "ours.ckpt"
     torch.save({"state_dict": {"flow.x": torch.zeros(1)}}, ours)
     assert main(["import-udt", str(ours), *args, "--out", str(out)]) == 2
