@@ -43,12 +43,10 @@ DEFAULT_HYPER: dict[str, dict[str, Any]] = {
         "intensity_exponent": 0.1,
         "n_classes": 0,
         "standardize": "band",
-        # FrEIA AllInOneBlock(reverse_permutation=...): the UDT-cINN paper's HSI blocks use True
+        # for UDT-cINN imports (docs/readers.md): FrEIA's reverse_permutation; e = 0 decodes to
+        # unit norm (True) or only undoes the standardisation (False); condition class names
         "reverse_permutation": False,
-        # norm + intensity_exponent 0: decode to unit-norm spectra (True) or, as the paper's code
-        # does, only undo the standardisation (False)
         "unit_norm_output": True,
-        # names of the tissue classes of the condition, in condition order (optional)
         "class_names": [],
     },
     "pat": {

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 from cinn_train_helpers import tiny_config, write_config, write_hsi_folders
+
 from napari_cinn_training.cli import main
 from napari_cinn_training.data import list_files, load_domain
 

@@ -19,10 +19,10 @@ import FrEIA.modules as Fm
 import numpy as np
 import pytest
 import torch
-from napari_cinn_training.cli import main
 from torch import nn
 
 from napari_cinn.core import load_model
+from napari_cinn_training.cli import main
 
 STATS = {"mean_a": 0.0998, "std_a": 0.0051, "mean_b": 0.0993, "std_b": 0.0088}
 CONFIG = f"""experiment_name: gan_cinn_hsi
