@@ -36,7 +36,7 @@ def dock(make_napari_viewer):
 def run(qtbot, widget):
     worker = widget.compute()
     assert worker is not None, widget.status.text()
-    qtbot.waitUntil(lambda: widget._worker is None, timeout=60000)
+    qtbot.waitUntil(lambda: widget.job.worker is None, timeout=60000)
     assert widget.error is None, widget.error
     return widget.result
 
@@ -57,9 +57,9 @@ def test_data_space_projection_and_lasso_paints_exactly_the_region(dock, qtbot):
     # the legend sits above the marginal plot, never over the contours
     widget.plot.draw()
     renderer = widget.plot.canvas.get_renderer()
-    legend = widget._legend.get_window_extent(renderer)
-    assert legend.y0 >= widget.ax_top.get_window_extent(renderer).y1 - 1
-    assert widget.ax.get_legend() is None
+    legend = widget.plot.legend.get_window_extent(renderer)
+    assert legend.y0 >= widget.plot.ax_top.get_window_extent(renderer).y1 - 1
+    assert widget.plot.ax.get_legend() is None
     # a polygon around the left-half pixels of both layers
     left = np.concatenate([c.points[c.index[1] < 6] for c in res.clouds])
     right = np.concatenate([c.points[c.index[1] >= 6] for c in res.clouds])
@@ -71,7 +71,7 @@ def test_data_space_projection_and_lasso_paints_exactly_the_region(dock, qtbot):
         (hi[0] + pad[0], hi[1] + pad[1]),
         (lo[0] - pad[0], hi[1] + pad[1]),
     ]
-    from napari_cinn.core.projection import points_in_polygon
+    from napari_cinn.core.polygons import points_in_polygon
 
     assert not points_in_polygon(right, box).any()  # the two tissues are apart
     n = widget.select_polygon(box)
@@ -80,8 +80,10 @@ def test_data_space_projection_and_lasso_paints_exactly_the_region(dock, qtbot):
     expected[:, :6] = 1
     np.testing.assert_array_equal(labels, expected)
     assert n == 72
-    assert len(widget._selected.get_offsets()) == 144
-    np.testing.assert_allclose(np.asarray(widget._outline.get_xydata())[[0, -1]], [box[0], box[0]])
+    assert len(widget.plot.selected.get_offsets()) == 144
+    np.testing.assert_allclose(
+        np.asarray(widget.plot.outline.get_xydata())[[0, -1]], [box[0], box[0]]
+    )
     # a second lasso replaces the selection; the active layer stays where it was
     assert viewer.layers.selection.active is not viewer.layers[SELECTION_NAME]
     widget.select_polygon([(1e6, 1e6), (1e6 + 1, 1e6), (1e6, 1e6 + 1)])
@@ -90,7 +92,8 @@ def test_data_space_projection_and_lasso_paints_exactly_the_region(dock, qtbot):
 
 def test_latent_space_with_tiny_model_marks_clicked_pixel(dock, qtbot):
     from napari_cinn.core import build_model
-    from napari_cinn.core.projection import features, gather_spectra
+    from napari_cinn.core.clouds import features
+    from napari_cinn.core.picking import gather_spectra
 
     viewer, widget = dock
     model = build_model("hsi", wavelengths=WL, domains=("sim", "real"), n_blocks=2, hidden=16)
@@ -108,7 +111,7 @@ def test_latent_space_with_tiny_model_marks_clicked_pixel(dock, qtbot):
         wavelengths=WL,
     )
     np.testing.assert_allclose(res.pca.mean, z.mean(axis=0), rtol=1e-4, atol=1e-5)
-    assert "PC1" in widget.ax.get_xlabel() and "%" in widget.ax.get_xlabel()
+    assert "PC1" in widget.plot.ax.get_xlabel() and "%" in widget.plot.ax.get_xlabel()
     assert widget.mark_pixel((0, 3, 4)) == 2
     assert widget.mark_pixel((0, 300, 4)) == 0  # outside: nothing marked, no error
 
@@ -161,8 +164,8 @@ def test_too_few_points_fall_back_to_scatter(dock, qtbot):
 def test_a_failing_projection_is_reported_and_the_dock_is_usable_again(dock, qtbot, monkeypatch):
     import napari_cinn.widgets.latent as latent
 
-    def broken(*args, **kwargs):
-        yield (0, 2)
+    def broken(*args, progress=None, **kwargs):
+        progress(0, 2)
         raise ValueError("reference has no valid pixels")
 
     monkeypatch.setattr(latent, "project_clouds", broken)
@@ -170,7 +173,7 @@ def test_a_failing_projection_is_reported_and_the_dock_is_usable_again(dock, qtb
     widget.space.setCurrentText(DATA)
     assert widget.compute() is not None
     assert not widget.run_btn.isEnabled() and widget.cancel_btn.isEnabled()
-    qtbot.waitUntil(lambda: widget._worker is None, timeout=60000)
+    qtbot.waitUntil(lambda: widget.job.worker is None, timeout=60000)
     assert widget.status.text() == "Projection failed: reference has no valid pixels"
     assert widget.error == "reference has no valid pixels" and widget.result is None
     assert widget.run_btn.isEnabled() and not widget.cancel_btn.isEnabled()

@@ -82,7 +82,7 @@ def test_transfer_adds_a_layer_equal_to_transfer_image(dock, qtbot, hsi_model_fi
     assert widget.run_btn.isEnabled(), widget.status_label.text()
     widget.chunk = 1024  # several chunks: the progress bar moves
     seen = []
-    widget._relay.progressed.connect(lambda s, d, t: seen.append((s, d, t)))
+    widget.job.progressed.connect(lambda s, d, t: seen.append((s, d, t)))
     widget.latent_check.setChecked(True)
     widget.likelihood_check.setChecked(True)
     qtbot.mouseClick(widget.run_btn, Qt.MouseButton.LeftButton)
@@ -141,7 +141,7 @@ def test_cancel_mid_run_while_the_viewer_stays_responsive(dock, qtbot, hsi_model
             viewer.dims.set_point(0, 10)  # the user keeps browsing wavelengths meanwhile
             widget.cancel()
 
-    widget._relay.progressed.connect(on_progress)
+    widget.job.progressed.connect(on_progress)
     widget.run()
     qtbot.waitUntil(lambda: not widget.running, timeout=60000)
     done, total, running, value = seen[2]
@@ -225,13 +225,13 @@ def test_shipped_models_are_listed_and_preselected(
 ):
     import shutil
 
-    from napari_cinn.widgets import _transfer_logic
+    from napari_cinn.widgets._logic import models as model_files
     from napari_cinn.widgets.transfer import BROWSE, TransferWidget
 
     models = tmp_path / "models"
     models.mkdir()
     shutil.copy(hsi_model_file, models / "hsi_sample.safetensors")
-    monkeypatch.setattr(_transfer_logic, "SAMPLE_MODEL_DIR", models)
+    monkeypatch.setattr(model_files, "SAMPLE_MODEL_DIR", models)
     viewer = make_napari_viewer()
     widget = TransferWidget(viewer)
     items = [widget.model_combo.itemText(i) for i in range(widget.model_combo.count())]
