@@ -30,8 +30,7 @@ class PCAProjection:
         k = min(n_components, x.shape[1])
         mean = x.mean(axis=0)
         # eigen-decomposition of the (features, features) covariance: one matrix product over the
-        # points instead of an SVD of the (n, features) matrix (same axes, far fewer BLAS calls,
-        # which matters on a busy 2-core machine)
+        # points instead of an SVD of the (n, features) matrix (same axes, far fewer BLAS calls)
         xc = x - mean
         var, vecs = np.linalg.eigh(xc.T @ xc)
         order = np.argsort(var)[::-1]

@@ -207,7 +207,6 @@ class TransferWidget(QWidget):
             latent=self.latent_check.isChecked(),
             likelihood=self.likelihood_check.isChecked(),
             chunk=self.chunk,
-            layer_name=self.current_layer().name,
         )
 
     def run(self) -> None:

@@ -178,3 +178,50 @@ def test_a_failing_projection_is_reported_and_the_dock_is_usable_again(dock, qtb
     assert widget.error == "reference has no valid pixels" and widget.result is None
     assert widget.run_btn.isEnabled() and not widget.cancel_btn.isEnabled()
     assert not widget.progress.isVisible()
+
+
+def test_latent_health_tab_shows_each_domain_std_strip_and_verdict(dock, qtbot, tmp_path, perturb):
+    """A user opens the Latent health tab after projecting: one std strip row per layer, one cell
+    per latent dimension, and a sentence saying whether the domains share the latent space."""
+    from napari_cinn.core import build_model
+    from napari_cinn.core.clouds import features
+    from napari_cinn.core.latent_health import latent_health
+    from napari_cinn.core.picking import gather_spectra
+
+    viewer, widget = dock
+    model = build_model("hsi", wavelengths=WL, domains=("sim", "real"), n_blocks=2, hidden=16)
+    model.fit_normalization(viewer.layers["sim"].data.reshape(8, -1).T, "sim")
+    model.fit_normalization(viewer.layers["real"].data.reshape(8, -1).T, "real")
+    widget.set_model(perturb(model))
+    assert "Project layers in latent space" in widget.health_text.text()
+    res = run(qtbot, widget)
+    widget.tabs.setCurrentIndex(1)
+    assert widget.tabs.tabText(1) == "Latent health"
+    strip = widget.health_plot.image.get_array()
+    assert strip.shape == (2, 8)  # two layers, eight latent dimensions
+    ref = res.clouds[1]
+    codes = features(
+        gather_spectra(viewer.layers["real"].data, ref.index),
+        "latent",
+        model=widget.model,
+        domain="real",
+        wavelengths=WL,
+    )
+    np.testing.assert_allclose(ref.health.std, latent_health(codes).std, rtol=1e-4)
+    np.testing.assert_allclose(strip[1], np.log2(ref.health.std), rtol=1e-5)
+    labels = [t.get_text() for t in widget.health_plot.ax.get_yticklabels()]
+    assert labels == ["sim (sim)", "real (real)"]
+    text = widget.health_text.text()
+    assert "sim (sim): median std" in text and "real (real): median std" in text
+    assert "W2 to N(0, 1)" in text
+    assert text.startswith(("Shared latent space", "Not a shared latent space"))
+    healthy = all(c.health.healthy for c in res.clouds)
+    assert text.startswith("Shared") == healthy
+    widget.health_plot.draw()
+    shot = tmp_path / "latent_health.png"
+    assert widget.grab().save(str(shot)) and shot.stat().st_size > 5000
+    # data space has no latent codes: the tab says what it needs
+    widget.space.setCurrentText(DATA)
+    run(qtbot, widget)
+    assert "needs latent space" in widget.health_text.text()
+    assert widget.health_plot.image is None

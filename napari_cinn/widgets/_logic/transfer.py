@@ -87,6 +87,7 @@ class TransferRequest:
 
     @classmethod
     def for_layer(cls, info: ModelInfo, layer, src: str, tgt: str, **options) -> TransferRequest:
+        options.setdefault("layer_name", layer.name)
         return cls(info.path, layer.data, layer_wavelengths(layer), src, tgt, **options)
 
     def stages(self) -> tuple[str, ...]:
