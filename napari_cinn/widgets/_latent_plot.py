@@ -134,8 +134,9 @@ class HealthPlot(PlotCanvas):
         super().__init__(parent, figsize=(4.0, 2.4), toolbar=False)
         self.canvas.setMinimumHeight(180)
         self.ax = self.figure.add_subplot(111)
-        self.figure.subplots_adjust(left=0.3, right=0.86, top=0.86, bottom=0.2)
-        self.cax = self.figure.add_axes((0.89, 0.2, 0.025, 0.66))
+        self.figure.subplots_adjust(left=0.3, right=0.86, top=0.8, bottom=0.2)
+        self.set_header(0.0, top=0.8)  # keep the title's room on resize
+        self.cax = self.figure.add_axes((0.89, 0.2, 0.025, 0.6))
         style_axes(self.ax)
         style_axes(self.cax)
         self.image = None
@@ -163,5 +164,5 @@ class HealthPlot(PlotCanvas):
         self.ax.set_xlabel("latent dimension", fontsize=8)
         bar = self.figure.colorbar(self.image, cax=self.cax, ticks=[-2, -1, 0, 1, 2])
         bar.ax.set_yticklabels(["¼", "½", "1", "2", "4"], fontsize=7, color=FOREGROUND)
-        bar.set_label("std", fontsize=7, color=FOREGROUND)
+        bar.ax.set_title("std", fontsize=7, color=FOREGROUND)
         self.draw_idle()

@@ -29,8 +29,8 @@ class ModelPicker(QWidget):
     description under it (wrapped, never cut off).
 
     :meth:`fit_to` reorders the list for a layer: models that fit it first, then the others marked
-    "(does not fit)" with the reason as tooltip; with ``auto_pick`` a fitting model replaces a
-    chosen one that does not fit. ``chosen`` is emitted with the new :class:`ModelInfo` (or None).
+    "(does not fit)" with the reason as tooltip; when the layer changed, a fitting model replaces
+    a chosen one that does not fit. ``chosen`` is emitted with the new :class:`ModelInfo` (or None).
     """
 
     chosen = Signal(object)
@@ -97,10 +97,12 @@ class ModelPicker(QWidget):
         return True
 
     def fit_to(self, layer, *, auto_pick: bool = True) -> None:
-        """Order the list for ``layer``; pick a fitting model if the chosen one does not fit."""
+        """Order the list for ``layer``; when the layer is another one than before, pick a fitting
+        model if the chosen one does not fit (a model the user chose for this layer stays)."""
+        changed = layer is not self._layer
         self._layer = layer
         choices = self._rebuild()
-        if not auto_pick or layer is None:
+        if not auto_pick or layer is None or not changed:
             return
         current_fits = self.info is not None and self.info.fit_reason(layer) is None
         best = next((c for c in choices if c.fits), None)

@@ -45,7 +45,6 @@ def test_no_bare_training_module_but_the_cinn_train_command_works():
     assert "fit" in helped.stdout and "evaluate" in helped.stdout
 
 
-@pytest.mark.gui
 def test_samples_open_with_labels_and_the_shipped_model_transfers(make_napari_viewer, qtbot):
     viewer = make_napari_viewer()
     for key, (bands, n_names) in SAMPLES.items():

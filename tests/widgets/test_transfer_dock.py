@@ -238,3 +238,28 @@ def test_shipped_models_are_listed_and_preselected(
     assert items == ["hsi_sample.safetensors", BROWSE]
     assert widget.model_info is not None and widget.model_info.name == "hsi_sample"
     widget.deleteLater()
+
+
+def test_models_that_fit_the_layer_come_first_and_one_is_picked(dock):
+    """With the PAT samples open the dock offers the shipped PAT model, the HSI model after it
+    with the reason; a model the user chose stays chosen when other layers come and go."""
+    viewer, widget = dock
+    viewer.open_sample("napari-cinn", "pat_sim")
+    assert widget.layer_combo.currentText() == "pat_sim"
+    assert widget.model_info.name == "pat_sample" and widget.run_btn.isEnabled()
+    items = widget.picker.items()
+    assert items[0] == "pat_sample.safetensors"
+    hsi = items.index("hsi_sample.safetensors (does not fit)")
+    assert "model expects 100 bands" in widget.model_combo.itemData(
+        hsi, Qt.ItemDataRole.ToolTipRole
+    )
+    assert widget.model_label.wordWrap()  # the description is wrapped, never cut off
+    viewer.open_sample("napari-cinn", "hsi_sim")  # a simulated HSI layer is now offered first
+    widget.layer_combo.setCurrentText("hsi_sim")
+    assert widget.model_info.name == "hsi_sample"
+    assert widget.picker.items()[0] == "hsi_sample.safetensors"
+    widget.set_model_path(widget.picker.combo.itemData(2))  # the user picks the PAT model anyway
+    assert widget.model_info.name == "pat_sample" and not widget.run_btn.isEnabled()
+    viewer.add_points(np.zeros((1, 2)), name="a marker")
+    assert widget.model_info.name == "pat_sample"
+    assert "model expects 16 bands" in widget.status_label.text()
