@@ -35,6 +35,7 @@ RANGES: dict[str, tuple[float, float, bool, bool]] = {
     "loss.transport_weight": (0, 1e6, False, False),
     "loss.class_noise": (0, 100, False, False),
     "loss.max_bad_steps": (1, 2**31, False, False),
+    "loss.dequantize_scale": (0, 100, False, False),
     "optim.lr": (0, 10, True, False),
     "optim.disc_lr": (0, 10, True, False),
     "optim.weight_decay": (0, 10, False, False),

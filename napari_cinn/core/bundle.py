@@ -204,14 +204,15 @@ def _load_model(path: Path, device: str):
     reference = model.state_dict()
     expected = {k: tuple(v.shape) for k, v in reference.items()}
     found = {k: tuple(v["shape"]) for k, v in tensors_info.items()}
-    missing = sorted(set(expected) - set(found))
+    # buffers newer than the file's format (e.g. source_noise) default in the model when absent
+    missing = sorted(set(expected) - set(found) - set(model.OPTIONAL_STATE))
     extra = sorted(set(found) - set(expected))
     if missing or extra:
         raise ModelFileError(
             f"{path.name}: weights do not match the architecture in its metadata "
             f"({len(missing)} missing, e.g. {missing[:3]}; {len(extra)} unexpected, e.g. {extra[:3]})"
         )
-    wrong = [(k, found[k], expected[k]) for k in expected if found[k] != expected[k]]
+    wrong = [(k, found[k], expected[k]) for k in found if found[k] != expected[k]]
     if wrong:
         k, got, want = wrong[0]
         raise ModelFileError(
@@ -288,7 +289,8 @@ def _read_header(path: Path) -> tuple[dict[str, Any], int]:
             kind = "a PyTorch/zip checkpoint" if head[:2] == b"PK" else "a Python pickle"
             raise ModelFileError(
                 f"{path.name} is {kind}, not a safetensors model file; napari-cinn never "
-                "unpickles files. Convert a training checkpoint with `cinn-train export`."
+                "unpickles files. Convert a training checkpoint with `cinn-train export` "
+                "(a UDT-cINN paper checkpoint with `cinn-train import-udt`)."
             )
         if len(head) < 8:
             raise ModelFileError(

@@ -7,6 +7,7 @@ nothing (instead of a traceback). Writers refuse to overwrite and write atomical
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -36,28 +37,42 @@ def _cube_shape_ok(shape: tuple[int, ...], dtype, has_wavelengths: bool) -> bool
     return has_wavelengths or not _colour_like(shape, dtype)
 
 
+_ESRI_FIRST = re.compile(r"^(BYTEORDER|LAYOUT|NROWS|NCOLS|NBANDS|NBITS)\b", re.IGNORECASE)
+
+
 def _looks_spectral(path: Path) -> bool:
     """What napari-cinn claims in the viewer (all else is left to other readers).
 
-    - ``.hdr``: a text header whose first line starts with ``ENVI`` (not an Analyze header);
+    - ``.hdr``: a text header whose first line starts with ``ENVI`` or an ESRI keyword
+      (``LAYOUT``, ``NROWS`` ...), not e.g. a binary Analyze header; an ENVI data file
+      (``.img``, ``.raw``, ``.bil`` ... or ``.dat``) with its header beside it;
     - ``.dat``: three plausible big-endian sizes and about the bytes they describe (Tivita);
     - ``.npy`` / ``.npz`` (``data`` member): a 3-D or 4-D numeric array that is not a colour
       picture — ``(y, x, 3|4)`` or 8-bit ``(3|4, y, x)`` are RGB(A) unless wavelengths come with
-      it (a ``_wavelengths`` sidecar, or a ``wavelengths`` member in the ``.npz``);
+      it (a ``_wavelengths`` sidecar, or a ``wavelengths`` member in the ``.npz``); a 2-D
+      ``.npy`` table of spectra with 16 or 100 columns (or a sidecar); a patato ``.npz``;
     - ``.tif`` / ``.tiff``: wavelengths in the description (as our writer stores them) or in a
       sidecar; a multi-page grey TIFF without them is a z-stack or a time series, not a cube;
-    - ``.h5`` / ``.hdf5``: a top-level 3-D/4-D ``data`` dataset or a SIMPA data group.
+    - ``.h5`` / ``.hdf5``: a top-level 3-D/4-D ``data`` dataset, a SIMPA data group or a patato
+      ``recons`` group, reached through hard links only.
 
     Only headers are read. A file that passes is then read fully; if that fails, the user gets
     one notification with the reason (instead of "no reader found").
     """
+    from . import ENVI_DATA_EXTENSIONS
+    from ._envi_layouts import header_beside
     from ._safety import NPY_MAGIC
 
     ext = path.suffix.lower()
     try:
         if ext == ".hdr":
             with open(path, "rb") as fh:
-                return fh.read(4) == b"ENVI"
+                first = fh.read(256).split(b"\n", 1)[0].decode("latin-1").strip()
+            return first.startswith("ENVI") or bool(_ESRI_FIRST.match(first))
+        if ext in (*ENVI_DATA_EXTENSIONS, ".dat") and header_beside(path) is not None:
+            return True  # an ENVI data file with its header beside it
+        if ext in ENVI_DATA_EXTENSIONS:
+            return False  # .img/.raw without a header: some other format
         if ext == ".dat":
             head = np.fromfile(path, dtype=">i4", count=3)
             size = path.stat().st_size
@@ -72,12 +87,16 @@ def _looks_spectral(path: Path) -> bool:
                     return False
                 fh.seek(0)
                 shape, dtype = _npy_header(fh)
+            if len(shape) == 2:
+                return shape[1] in (16, 100) or _has_wl_sidecar(path)
             return _cube_shape_ok(shape, dtype, _has_wl_sidecar(path))
         if ext == ".npz":
             import zipfile
 
             with zipfile.ZipFile(path) as zf:
                 names = set(zf.namelist())
+                if "reconstruction.npy" in names:
+                    return True
                 if "data.npy" not in names:
                     return False
                 with zf.open("data.npy") as fh:
@@ -99,7 +118,8 @@ def _looks_spectral(path: Path) -> bool:
                 data = _hard_node(fh, "data")
                 if isinstance(data, h5py.Dataset):
                     return len(data.shape or ()) in (3, 4)
-                return any(isinstance(_hard_node(fh, f), h5py.Group) for f in FIELDS)
+                groups = (*FIELDS, "recons")
+                return any(isinstance(_hard_node(fh, f), h5py.Group) for f in groups)
     except Exception:  # noqa: BLE001 - unreadable headers: not ours to claim
         return False
     return False
@@ -163,6 +183,8 @@ def read_layers(path: str | list[str]) -> LayerData:
         return _NOTHING
     if "wavelengths_assumed" in image.metadata:
         _notify_warning(f"{p.name}: {image.metadata['wavelengths_assumed']}")
+    for note in image.metadata.get("notes", []):
+        _notify_warning(f"{p.name}: {note}")
     return layers
 
 

@@ -8,6 +8,7 @@ import json
 import pytest
 import torch
 from cinn_train_helpers import tiny_config, write_config
+
 from napari_cinn_training.cli import main
 
 BAD_OVERRIDES = [
@@ -100,10 +101,9 @@ def test_class_condition_without_sim_labels_is_refused(tmp_path, capsys):
 
 def test_export_provenance_holds_no_absolute_paths(tmp_path):
     """The model file names data files relative to their domain folder (privacy)."""
-    from napari_cinn_training.export import relative_to_data_root
-
     from napari_cinn.core import build_model, save_model
     from napari_cinn.core.bundle import read_metadata
+    from napari_cinn_training.export import relative_to_data_root
 
     sim, real = tmp_path / "data" / "sim", tmp_path / "data" / "real"
     config = {"data": {"sim": str(sim), "real": str(real)}, "trainer": {"out_dir": "/x/run"}}
@@ -122,3 +122,23 @@ def test_export_provenance_holds_no_absolute_paths(tmp_path):
     )
     text = json.dumps(read_metadata(out)["provenance"])
     assert str(tmp_path) not in text
+
+
+def test_every_numeric_config_value_has_a_range():
+    """A new int/float config key without a range rule would be accepted unchecked."""
+    import dataclasses
+    import typing
+
+    from napari_cinn_training.config import Config
+    from napari_cinn_training.config_checks import RANGES
+
+    numeric = []
+    for name, hint in typing.get_type_hints(Config).items():
+        if dataclasses.is_dataclass(hint):
+            sub = typing.get_type_hints(hint)
+            numeric += [
+                f"{name}.{f.name}" for f in dataclasses.fields(hint) if sub[f.name] in (int, float)
+            ]
+        elif hint in (int, float):
+            numeric.append(name)
+    assert sorted(set(numeric) - set(RANGES)) == []

@@ -3,10 +3,11 @@ was never interrupted (every random stream is in the checkpoint), and cinn-train
 
 from __future__ import annotations
 
-import napari_cinn_training.lit as lit
 import pytest
 import torch
 from cinn_train_helpers import tiny_config, write_config, write_hsi_folders
+
+import napari_cinn_training.lit as lit
 from napari_cinn_training.cli import main
 
 
