@@ -5,12 +5,12 @@
 - has an **external link** (it would open another file) or a **soft link** that dangles or loops;
 - has a dataset with **external raw storage** (its bytes live in another file, e.g.
   ``/etc/passwd``) or a **virtual** dataset (mapped from other files);
-- has a dataset whose declared size would not fit the memory budget or expands implausibly from
-  the bytes it stores (a never-written chunked dataset reads as gigabytes of fill values);
+- has a dataset whose declared size expands implausibly from the bytes it stores (a
+  never-written chunked dataset reads as gigabytes of fill values);
 - has more objects than :data:`MAX_OBJECTS`.
 
-:func:`read_dataset` then reads one dataset as a numeric array, with a sentence for a group,
-a scalar or a string where an array of numbers belongs.
+:func:`read_dataset` then reads one dataset whole as a numeric array (within the memory budget),
+with a sentence for a group, a scalar or a string where an array of numbers belongs.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ._image import SpectralFileError
-from ._safety import check_in_memory
+from ._safety import check_expansion, check_in_memory
 
 MAX_OBJECTS = 100_000
 MAX_LINK_DEPTH = 32
@@ -51,8 +51,13 @@ def _resolve_soft(fh, name: str, target: str, path: Path) -> None:
     raise SpectralFileError(f"{path}: the soft link /{name} is nested too deeply; refused")
 
 
-def check_dataset(ds, path: Path, name: str) -> None:
-    """Refuse external/virtual storage and implausible sizes of one dataset (nothing is read)."""
+def check_dataset(ds, path: Path, name: str, whole: bool = True) -> None:
+    """Refuse external/virtual storage and implausible sizes of one dataset (nothing is read).
+
+    ``whole=False`` (the file-wide walk) checks only how far the data would expand from the
+    bytes stored; the memory budget applies when a dataset is read whole (:func:`read_dataset`),
+    not to datasets read slice by slice (patato reconstructions).
+    """
     if ds.external:
         raise SpectralFileError(
             f"{path}: dataset /{name} keeps its data in external file(s) "
@@ -68,7 +73,10 @@ def check_dataset(ds, path: Path, name: str) -> None:
         stored = None
     if ds.chunks is None and ds.compression is None:
         stored = None  # contiguous: read straight from the file, bounded by its size
-    check_in_memory(path, f"dataset /{name}", max(n, n * itemsize // 4), stored)
+    if whole:
+        check_in_memory(path, f"dataset /{name}", max(n, n * itemsize // 4), stored)
+    elif stored is not None:
+        check_expansion(path, f"dataset /{name}", max(n, n * itemsize // 4), stored)
 
 
 def check_hdf5(fh, path: Path) -> None:
@@ -96,7 +104,7 @@ def check_hdf5(fh, path: Path) -> None:
         except Exception as exc:  # noqa: BLE001 - broken object headers
             raise SpectralFileError(f"{path}: damaged HDF5 object /{name} ({exc})") from None
         if isinstance(obj, h5py.Dataset):
-            check_dataset(obj, path, name)
+            check_dataset(obj, path, name, whole=False)
 
     def visit(name: str, link):
         # exceptions must not cross h5py's C iteration: record the first and stop (non-None)

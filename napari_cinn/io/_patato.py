@@ -133,6 +133,17 @@ def polygon_mask(points: np.ndarray, fov: tuple[float, float], ny: int, nx: int)
     return inside
 
 
+def _roi_points(fh, ds) -> np.ndarray:
+    """The ``(points, 2)`` polygon of an ROI dataset, or a sentence naming what is wrong."""
+    from ._h5_safety import read_dataset
+
+    path = Path(fh.filename)
+    pts = np.asarray(read_dataset(ds, path, ds.name.lstrip("/")), dtype=np.float64)
+    if pts.size % 2 or not np.all(np.isfinite(pts)):
+        raise SpectralFileError(f"{path}: ROI {ds.name} is not a list of finite (x, y) points")
+    return pts.reshape(-1, 2)
+
+
 def _rois(fh, attrs, frames: int, ny: int, nx: int):
     """Labels ``(frames, ny, nx)`` and names from ``/rois``, or (None, None)."""
     import h5py
@@ -148,7 +159,7 @@ def _rois(fh, attrs, frames: int, ny: int, nx: int):
         for ds in fh["rois"][group].values():
             if not isinstance(ds, h5py.Dataset):
                 continue
-            mask = polygon_mask(np.asarray(ds, dtype=np.float64).reshape(-1, 2), fov, ny, nx)
+            mask = polygon_mask(_roi_points(fh, ds), fov, ny, nx)
             where = range(frames)
             if zpos is not None and "z" in ds.attrs:
                 where = np.flatnonzero(np.isclose(zpos[:frames], float(ds.attrs["z"])))

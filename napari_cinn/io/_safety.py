@@ -84,11 +84,14 @@ def check_in_memory(path: Path, what: str, n_elements: int, stored_bytes: int | 
             f"{path}: {what} would take {_mb(out)} in memory, more than the read limit of "
             f"{_mb(budget)} (set NAPARI_CINN_READ_LIMIT_MB to raise it)"
         )
-    if (
-        stored_bytes is not None
-        and out > SMALL_BYTES
-        and out > MAX_EXPANSION * max(int(stored_bytes), 1)
-    ):
+    if stored_bytes is not None:
+        check_expansion(path, what, n_elements, stored_bytes)
+
+
+def check_expansion(path: Path, what: str, n_elements: int, stored_bytes: int) -> None:
+    """Refuse data that would expand implausibly (beyond :data:`MAX_EXPANSION`) from storage."""
+    out = int(n_elements) * 4
+    if out > SMALL_BYTES and out > MAX_EXPANSION * max(int(stored_bytes), 1):
         raise SpectralFileError(
             f"{path}: {what} declares {_mb(out)} of values but stores only "
             f"{_mb(stored_bytes)}: refused as implausible (a decompression bomb or a "

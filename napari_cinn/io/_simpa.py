@@ -22,7 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from ._common import finish_image, read_label_sidecars
+from ._h5_safety import read_dataset
 from ._image import SpectralFileError, SpectralImage
+from ._safety import check_in_memory
 
 #: data fields tried in order: what a PAT user most likely wants to see first
 FIELDS = (
@@ -116,7 +118,7 @@ def _segmentation(fh, shape: tuple[int, ...]) -> tuple[np.ndarray | None, list[s
     """The segmentation on the data grid ``shape`` (spatial axes) and notes on what was done."""
     if SEGMENTATION not in fh:
         return None, []
-    seg = _spatial(fh[SEGMENTATION][()])
+    seg = _spatial(read_dataset(fh[SEGMENTATION], Path(fh.filename), SEGMENTATION))
     notes: list[str] = []
     if seg.ndim == len(shape) + 1 and seg.ndim == 3:  # (z, y, x) volume of a (z, x) image
         mid = seg.shape[1] // 2
@@ -149,8 +151,16 @@ def read_simpa(fh, path: Path, *, labels: bool = True, field: str | None = None)
     name = _choose_field(fh, path, field)
     group = fh[name]
     entries = sorted((float(k), k) for k in group if _is_number(k))
+    import h5py
+
+    sizes = [
+        (int(group[k].size or 0), group[k].id.get_storage_size())
+        for _, k in entries
+        if isinstance(group[k], h5py.Dataset)
+    ]
+    check_in_memory(path, f"/{name}", sum(n for n, _ in sizes), sum(b for _, b in sizes))
     try:
-        planes = [_spatial(group[key][()]) for _, key in entries]
+        planes = [_spatial(read_dataset(group[k], path, f"{name}/{k}")) for _, k in entries]
         data = np.stack(planes).astype(np.float32)
     except ValueError as exc:
         raise SpectralFileError(

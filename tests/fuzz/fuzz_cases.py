@@ -312,7 +312,9 @@ def _hdf5_case(rng, folder: Path, files: dict[str, bytes]) -> tuple[Path, str]:
     import h5py
 
     path = folder / "cube.hdf5"
-    kind = int(rng.integers(12))
+    kind = int(rng.integers(16))
+    if kind >= 12:
+        return _patato_case(rng, path, kind - 12)
     if kind >= 9:
         path.write_bytes(files["cube.hdf5"])
         if kind == 9:
@@ -353,6 +355,37 @@ def _hdf5_case(rng, folder: Path, files: dict[str, bytes]) -> tuple[Path, str]:
         else:
             g["700"] = h5py.SoftLink("/nowhere")
             what = "dangling soft link"
+    return path, what
+
+
+def _patato_case(rng, path: Path, kind: int) -> tuple[Path, str]:
+    """A patato file (``/recons/<alg>/0`` of (frames, wl, z, y, x)), valid or broken."""
+    import h5py
+
+    with h5py.File(path, "w") as fh:
+        fh["wavelengths"] = np.array([700.0, 750.0, 800.0])
+        g = fh.create_group("recons/bp")
+        shape = (2, 3, 1, 6, 5)
+        if kind == 0:
+            ds = g.create_dataset("0", data=rng.uniform(0, 1, shape).astype(np.float32))
+            for tag in ("RECONSTRUCTION_FIELD_OF_VIEW_X", "RECONSTRUCTION_FIELD_OF_VIEW_Y"):
+                ds.attrs[tag] = 0.02
+            roi = fh.create_group("rois/artery_0")
+            bad = [np.array([[b"a", b"b"]] * 3), np.zeros((7,)), np.full((4, 2), np.nan)]
+            roi["0"] = bad[int(rng.integers(3))]
+            what = "patato with a broken ROI"
+        elif kind == 1:
+            g.create_dataset("0", data=np.array([[[[[b"x"]]]]]))
+            what = "patato string reconstruction"
+        elif kind == 2:
+            ds = g.create_dataset("0", data=rng.uniform(0, 1, shape).astype(np.float32))
+            ds.attrs["wavelengths"] = "abc" if rng.random() < 0.5 else np.array([1.0])
+            what = "patato wavelengths of the wrong type"
+        else:
+            g.create_dataset(
+                "0", shape=(50, 16, 1, 2000, 2000), dtype="f4", chunks=(1, 1, 1, 100, 100)
+            )
+            what = "patato never-written reconstruction (12.8 GB declared)"
     return path, what
 
 
@@ -484,6 +517,22 @@ def make_case(family: str, i: int, folder: Path) -> tuple[Path, str]:
             os.mkfifo(folder / "cube.img")
             how += " + fifo .img"
         return path, how
+    if family == "envi" and r < 0.7:  # an ESRI/ArcGIS header with a bad value, or the .img opened
+        vals = {
+            "NROWS": "6",
+            "NCOLS": "5",
+            "NBANDS": "8",
+            "NBITS": "32",
+            "PIXELTYPE": "FLOAT",
+            "LAYOUT": "BSQ",
+            "BYTEORDER": "I",
+        }
+        key = list(vals)[int(rng.integers(len(vals)))]
+        vals[key] = ["-1", "0", "x", "99999999", "BOGUS", "7", ""][int(rng.integers(7))]
+        path.write_text("\n".join(f"{k} {v}" for k, v in vals.items()) + "\n")
+        if rng.random() < 0.5:
+            return folder / "cube.img", f"data file opened, ESRI {key}={vals[key]}"
+        return path, f"ESRI header {key}={vals[key]}"
     if family == "envi" and r < 0.8:
         data, how = _bytes_mutation(rng, files["cube.img"])
         (folder / "cube.img").write_bytes(data)
