@@ -106,46 +106,49 @@ def worker(family: str, start: int, stop: int, cap_gb: float) -> None:
 def run_family(family: str, n: int, timeout: float, cap_gb: float) -> dict:
     counts: collections.Counter = collections.Counter()
     examples: dict[str, list[str]] = {}
-    hangs: list[str] = []
     peak = slowest = 0.0
     nxt = 0
     t0 = time.perf_counter()
     while nxt < n:
         cmd = [sys.executable, __file__, "--worker", family, str(nxt), str(n), str(cap_gb)]
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        current, last = None, time.perf_counter()
-        while True:
-            ready, _, _ = select.select([proc.stdout], [], [], 1.0)
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        fd = proc.stdout.fileno()
+        buf = b""
+        current, last, alive = None, time.perf_counter(), True
+        while alive:
+            # raw reads (no Python-level buffering): select() must see every pending line
+            ready, _, _ = select.select([fd], [], [], 1.0)
             if ready:
-                line = proc.stdout.readline()
-                if not line:
+                chunk = os.read(fd, 1 << 16)
+                if not chunk:
                     break
+                buf += chunk
                 last = time.perf_counter()
-                rec = json.loads(line)
-                if "start" in rec:
-                    current = rec["start"]
-                    continue
-                current = None
-                nxt = rec["i"] + 1
-                out = rec["outcome"]
-                if rec.get("mem", 0) >= GB:
-                    out = "memory>=1GB"
-                counts[out.split(":")[0]] += 1
-                if out not in ("ok", "refused", "skipped"):
-                    examples.setdefault(out, []).append(f"#{rec['i']} {rec['how']}")
-                peak = max(peak, rec.get("mem", 0))
-                slowest = max(slowest, rec.get("t", 0))
+                *lines, buf = buf.split(b"\n")
+                for line in lines:
+                    rec = json.loads(line)
+                    if "start" in rec:
+                        current = rec["start"]
+                        continue
+                    current = None
+                    nxt = rec["i"] + 1
+                    out = rec["outcome"]
+                    if rec.get("mem", 0) >= GB:
+                        out = "memory>=1GB"
+                    counts[out.split(":")[0]] += 1
+                    if out not in ("ok", "refused", "skipped"):
+                        examples.setdefault(out, []).append(f"#{rec['i']} {rec['how']}")
+                    peak = max(peak, rec.get("mem", 0))
+                    slowest = max(slowest, rec.get("t", 0))
             elif current is not None and time.perf_counter() - last > timeout:
                 proc.kill()
-                proc.wait()
                 counts["hang"] += 1
-                hangs.append(f"#{current}")
                 examples.setdefault("hang", []).append(f"#{current}")
-                nxt = current + 1
-                break
-            if proc.poll() is not None and not ready:
+                nxt, current, alive = current + 1, None, False
+            elif proc.poll() is not None:
                 break
         proc.wait()
+        proc.stdout.close()
         if current is not None and nxt <= current:  # the worker died inside a case
             counts["ugly"] += 1
             examples.setdefault("ugly:worker died", []).append(f"#{current}")
