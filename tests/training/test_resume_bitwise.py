@@ -57,3 +57,38 @@ def test_killed_and_resumed_run_equals_the_uninterrupted_one_bit_for_bit(tmp_pat
     for a, b in zip(full_opt, res_opt, strict=True):
         for pa, pb in zip(a["state"].values(), b["state"].values(), strict=True):
             assert all(torch.equal(pa[k], pb[k]) for k in pa)
+
+
+def test_every_stream_is_captured_and_restored_and_ranks_draw_differently():
+    import random
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from napari_cinn_training import rng_state
+
+    module = SimpleNamespace(cfg=SimpleNamespace(seed=3), global_rank=0)
+    x = torch.zeros(4)
+    rng_state.randn_like(module, x)  # create the owned stream
+    saved = rng_state.capture(module)
+    draws = (
+        torch.rand(3),
+        np.random.rand(3),  # noqa: NPY002 - the global streams are what is tested
+        random.random(),
+        rng_state.randn_like(module, x),
+    )
+    rng_state.restore(module, saved)
+    again = (torch.rand(3), np.random.rand(3), random.random(), rng_state.randn_like(module, x))  # noqa: NPY002
+    assert torch.equal(draws[0], again[0]) and np.array_equal(draws[1], again[1])
+    assert draws[2] == again[2] and torch.equal(draws[3], again[3])
+    # the saved state survives torch.save/torch.load(weights_only=True), as in a checkpoint
+    import io
+
+    buf = io.BytesIO()
+    torch.save(saved, buf)
+    buf.seek(0)
+    rng_state.restore(module, torch.load(buf, weights_only=True))
+    assert torch.equal(rng_state.randn_like(module, x), draws[3])
+    other = SimpleNamespace(cfg=SimpleNamespace(seed=3), global_rank=1)
+    first = SimpleNamespace(cfg=SimpleNamespace(seed=3), global_rank=0)
+    assert not torch.equal(rng_state.randn_like(first, x), rng_state.randn_like(other, x))
