@@ -270,41 +270,6 @@ def _check_out_dir(cfg: Config, resume: str | None, force: bool) -> Path:
     return out
 
 
-def _check_domains(cfg: Config, data) -> None:
-    """The two domains are different data, and the simulated one is labelled (HSI)."""
-    from .data import DataError
-
-    sim, real = Path(cfg.data.sim).resolve(), Path(cfg.data.real).resolve()
-    if sim == real:
-        raise DataError(f"data.sim and data.real are the same path ({cfg.data.sim!r})")
-    hashes = {
-        d: {
-            e["sha256"]: e["file"]
-            for e in (data.manifest.get(d) if isinstance(data.manifest.get(d), list) else [])
-            if isinstance(e, dict) and "sha256" in e
-        }
-        for d in ("sim", "real")
-    }
-    both = sorted(set(hashes["sim"]) & set(hashes["real"]))
-    if both:
-        raise DataError(
-            f"{len(both)} file(s) are in both domains (e.g. {hashes['sim'][both[0]]} and "
-            f"{hashes['real'][both[0]]}): data.real must be other data than data.sim"
-        )
-    subjects = getattr(data.train.get("sim"), "subjects", [])
-    if cfg.modality == "hsi" and subjects and all(s.labels is None for s in subjects):
-        if int(cfg.model.get("n_classes", 0) or 0) > 0:
-            raise DataError(
-                f"model.n_classes={cfg.model['n_classes']} needs labelled simulated data, but no "
-                f"file in {cfg.data.sim!r} has labels (<stem>_labels.npy or a labels array)"
-            )
-        print(
-            f"[cinn-train] warning: no simulated file in {cfg.data.sim!r} has labels; training "
-            "works without them, but evaluation of downstream accuracy needs them",
-            flush=True,
-        )
-
-
 def fit(cfg: Config, resume: str | None = None, force: bool = False) -> dict[str, Any]:
     """Train according to ``cfg``; returns the summary (also written to OUT_DIR/summary.json)."""
     import torch
@@ -333,7 +298,9 @@ def fit(cfg: Config, resume: str | None = None, force: bool = False) -> dict[str
         seed=cfg.seed,
         background=d.background,
     )
-    _check_domains(cfg, data)
+    from .domain_checks import check_domains
+
+    check_domains(cfg, data)  # two different data sets; labelled sim data where needed
     print(f"[cinn-train] data: {data.describe()}", flush=True)
     dm = SpectralDataModule(
         data, d.batch_size, d.samples_per_epoch, d.crop, d.val_samples, d.num_workers, cfg.seed
