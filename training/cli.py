@@ -62,6 +62,10 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    problem = check_arguments(args)
+    if problem:
+        print(f"cinn-train {args.command}: {problem}", file=sys.stderr)
+        return 2
     try:
         return int(import_module(args._module).run(args) or 0)
     except Exception as err:
@@ -69,6 +73,38 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"cinn-train {args.command}: {one_sentence(err)}", file=sys.stderr)
         return 2
+
+
+#: (command, argument) -> (lowest, highest) for the numeric options of every sub-command; ``fit``'s
+#: flags become config keys and are checked with the config (``config_checks.RANGES``)
+ARG_RANGES: dict[tuple[str, str], tuple[float, float]] = {
+    ("simulate", "subjects"): (1, 1_000_000),
+    ("simulate", "seed"): (0, 2**32 - 1),
+    ("simulate", "size"): (8, 16_384),
+    ("simulate", "first"): (0, 10**9),
+    ("evaluate", "seeds"): (0, 2**32 - 1),
+    ("evaluate", "pixels"): (1, 10**8),
+    ("evaluate", "samples"): (0, 10**6),
+    ("import-udt", "mean_sim"): (-1e12, 1e12),
+    ("import-udt", "mean_real"): (-1e12, 1e12),
+    ("import-udt", "std_sim"): (1e-30, 1e12),
+    ("import-udt", "std_real"): (1e-30, 1e12),
+}
+
+
+def check_arguments(args: argparse.Namespace) -> str | None:
+    """The first numeric option out of range (or NaN/infinite), as a sentence; None if all fit."""
+    import math
+
+    for (command, name), (lo, hi) in ARG_RANGES.items():
+        if command != args.command or getattr(args, name, None) is None:
+            continue
+        value = getattr(args, name)
+        for v in value if isinstance(value, (list, tuple)) else [value]:
+            if not isinstance(v, (int, float)) or not math.isfinite(v) or not lo <= v <= hi:
+                flag = "--" + name.replace("_", "-")
+                return f"{flag} {v!r} is out of range; allowed: {lo:g} to {hi:g}"
+    return None
 
 
 def usage_errors() -> tuple[type[Exception], ...]:

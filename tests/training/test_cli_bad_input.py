@@ -142,3 +142,24 @@ def test_every_numeric_config_value_has_a_range():
         elif hint in (int, float):
             numeric.append(name)
     assert sorted(set(numeric) - set(RANGES)) == []
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["simulate", "--out", "x", "--subjects", "0"],
+        ["simulate", "--out", "x", "--seed", "-1"],
+        ["simulate", "--out", "x", "--size", "100000"],
+        ["evaluate", "--pixels", "0"],
+    ],
+)
+def test_numeric_options_of_other_commands_are_range_checked(argv, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # argparse: a required option of that command is missing
+        code = exc.code
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "out of range" in err or (argv[0] == "evaluate" and "required" in err)
+    assert not (tmp_path / "x").exists()
