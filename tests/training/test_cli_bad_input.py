@@ -147,9 +147,9 @@ def test_every_numeric_config_value_has_a_range():
 @pytest.mark.parametrize(
     "argv",
     [
-        ["simulate", "--out", "x", "--subjects", "0"],
-        ["simulate", "--out", "x", "--seed", "-1"],
-        ["simulate", "--out", "x", "--size", "100000"],
+        ["simulate", "hsi", "--out", "x", "--subjects", "0"],
+        ["simulate", "hsi", "--out", "x", "--seed", "-1"],
+        ["simulate", "hsi", "--out", "x", "--size", "100000"],
         ["evaluate", "--pixels", "0"],
     ],
 )
