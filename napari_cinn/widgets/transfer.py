@@ -22,6 +22,7 @@ from qtpy.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -74,6 +75,20 @@ class TransferWidget(QWidget):
         self.resample_check = QCheckBox("resample the layer onto the model's wavelengths")
         self.latent_check = QCheckBox("latent code layer")
         self.likelihood_check = QCheckBox("log-likelihood map (realism under the target domain)")
+        self.sample_check = QCheckBox("stochastic realisation, seed")
+        self.sample_check.setToolTip(
+            "Draw the variability the source domain leaves unspecified (e.g. the camera noise a "
+            "simulation lacks) instead of the deterministic, mean-like transfer. The same seed "
+            "gives the same realisation; models trained with loss.dequantize=matched can sample."
+        )
+        self.seed_spin = QSpinBox()
+        self.seed_spin.setRange(0, 2**31 - 1)
+        self.seed_spin.setEnabled(False)
+        self.sample_check.toggled.connect(self.seed_spin.setEnabled)
+        sampling = QHBoxLayout()
+        sampling.addWidget(self.sample_check)
+        sampling.addWidget(self.seed_spin)
+        sampling.addStretch(1)
         self.status_label = QLabel()
         self.status_label.setWordWrap(True)
         self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -93,7 +108,9 @@ class TransferWidget(QWidget):
         form.addRow("Device", self.device_combo)
         outer = QVBoxLayout(self)
         outer.addLayout(form)
-        for w in (self.resample_check, QLabel("Extra outputs:"), self.latent_check):
+        outer.addWidget(self.resample_check)
+        outer.addLayout(sampling)
+        for w in (QLabel("Extra outputs:"), self.latent_check):
             outer.addWidget(w)
         for w in (self.likelihood_check, self.status_label, self.progress_bar):
             outer.addWidget(w)
@@ -206,6 +223,8 @@ class TransferWidget(QWidget):
             resample=self.resample_check.isChecked(),
             latent=self.latent_check.isChecked(),
             likelihood=self.likelihood_check.isChecked(),
+            sample=self.sample_check.isChecked(),
+            seed=self.seed_spin.value(),
             chunk=self.chunk,
         )
 

@@ -82,6 +82,8 @@ class TransferRequest:
     resample: bool = False
     latent: bool = False
     likelihood: bool = False
+    sample: bool = False  # one stochastic realisation (the noise the source lacks) instead
+    seed: int = 0  # of the deterministic transfer; the same seed gives the same realisation
     chunk: int | None = None
     layer_name: str = "image"
 
@@ -132,7 +134,16 @@ def run_transfer(req: TransferRequest, progress=None, cancel=None) -> TransferRe
     )
     common["cancel"] = cancel
     with torch_threads(gui_threads() if device.type == "cpu" else None):  # leave the GUI a core
-        out = transfer_image(model, data, req.src, req.tgt, progress=stage("transfer"), **common)
+        out = transfer_image(
+            model,
+            data,
+            req.src,
+            req.tgt,
+            progress=stage("transfer"),
+            sample=req.sample,
+            seed=req.seed if req.sample else None,
+            **common,
+        )
         lat = ll = None
         if req.latent:
             lat = encode_image(model, data, req.src, progress=stage("latent code"), **common)
@@ -157,6 +168,7 @@ def result_layers(result: TransferResult, source=None, modality: str | None = No
         "source_layer": req.layer_name,
         "device": result.device,
         "resampled": bool(req.resample),
+        "realisation": f"stochastic, seed {req.seed}" if req.sample else "deterministic",
         "seconds": round(result.seconds, 3),
     }
     geometry = {} if source is None else {"scale": source.scale, "translate": source.translate}
