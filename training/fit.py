@@ -280,7 +280,7 @@ def fit(cfg: Config, resume: str | None = None, force: bool = False) -> dict[str
     total = planned_iterations(cfg, n_batches)
     wl = [float(w) for w in data.wavelengths]
     if cfg.method == "unit":
-        from .lit import UNITModule
+        from .baselines.unit import UNITModule
 
         module = UNITModule(cfg.to_dict(), wl, total, data.manifest)
         adversarial = True
@@ -341,7 +341,7 @@ def run(args: argparse.Namespace) -> int:
     # training 3-5x slower here (must be set before torch starts its thread pool)
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     from .data import DataError
-    from .lit import NonFiniteLossError
+    from .lightning_base import NonFiniteLossError
 
     try:
         cfg, resume = _resolve(args)
