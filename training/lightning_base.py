@@ -178,14 +178,10 @@ class LightningBase(L.LightningModule):
             sampler.skip = done
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        metrics = {}
-        for k, v in self.trainer.callback_metrics.items():
-            try:
-                metrics[k] = float(v)
-            except (TypeError, ValueError):
-                continue
+        from .checkpoints import scalar_metrics
+
         checkpoint["napari_cinn"] = {
-            "metrics": metrics,
+            "metrics": scalar_metrics(self.trainer.callback_metrics),
             "iteration": int(self.iteration),
             "skipped_steps": int(self.skipped),
             "git_commit": getattr(self, "git_commit", None),

@@ -53,7 +53,7 @@ def test_unit_trains_briefly_and_round_trips_file(tmp_path):
     )
 
     sim, real = _spectra(512, 0.0, 0), _spectra(512, 0.8, 1)
-    net = fit_unit_on_arrays(sim, real, seconds=3, data__samples_per_epoch=1024)
+    net = fit_unit_on_arrays(sim, real, seconds=3, overrides=["data.samples_per_epoch=1024"])
     y = spectra_transform(net)(sim[:10])
     assert y.shape == (10, 20) and np.isfinite(y).all()
     path = save_unit(net, tmp_path / "u.safetensors", note="test")

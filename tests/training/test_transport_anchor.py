@@ -56,7 +56,7 @@ def test_tiny_fit_with_ot_anchor_round_trips(tmp_path):
     )
     path = write_config(tmp_path / "tiny.yaml", cfg)
     assert main(["fit", "--config", str(path)]) == 0
-    from napari_cinn_training.export import read_checkpoint
+    from napari_cinn_training.checkpoints import read_checkpoint
 
     ckpt = read_checkpoint(tmp_path / "run" / "checkpoints" / "last.ckpt")
     A = ckpt["state_dict"]["ot_A"]
