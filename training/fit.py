@@ -1,4 +1,4 @@
-"""``cinn-train fit``: train a cINN (or the UNIT / OT baseline) from a YAML config.
+"""``cinn-train fit``: train a cINN (or the UNIT baseline) from a YAML config.
 
 Lightning does the loop, checkpoints, resume, logging (CSV, TensorBoard when installed), progress
 bars, mixed precision and multi-GPU DDP. A run writes into ``trainer.out_dir``::
@@ -162,14 +162,15 @@ def fit(cfg: Config, resume: str | None = None, force: bool = False) -> dict[str
     """Train according to ``cfg``; returns the summary (also written to OUT_DIR/summary.json)."""
     import torch
 
+    if cfg.method == "ot":
+        raise ConfigError(
+            "method 'ot' is fitted inside the evaluation, not trained: use "
+            "cinn-train evaluate --method ot (or ot-sinkhorn, ot-emd)"
+        )
     if cfg.trainer.num_threads > 0:
         torch.set_num_threads(cfg.trainer.num_threads)
     out = _check_out_dir(cfg, resume, force)
     (out / "config.yaml").write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
-    if cfg.method == "ot":
-        from .baselines.ot import fit_ot
-
-        return fit_ot(cfg)
 
     from .data import prepare
     from .train import train

@@ -10,11 +10,13 @@ before classifiers and metrics, as the cINN does.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from napari_cinn_training.evaluate.classifiers import CLASSIFIERS, make_classifier, score
 from napari_cinn_training.evaluate.data import (
     EvaluationError,
     LabelledImage,
@@ -26,7 +28,6 @@ from napari_cinn_training.evaluate.methods import Method, resolve_method
 from napari_cinn.core.metrics import c2st_auc, frechet_distance, mmd2, per_wavelength_difference
 from napari_cinn.core.spectra import normalize_spectra
 
-CLASSIFIERS = ("rf", "lda")
 C2ST_N = 600  # spectra per set for the classifier two-sample tests
 #: per-seed figures that are aggregated as mean and std in metrics.json
 SCALARS = (
@@ -90,41 +91,6 @@ def _features(spectra: np.ndarray, norm: str) -> tuple[np.ndarray, np.ndarray]:
     return x[valid], valid
 
 
-def _make_classifier(kind: str, seed: int):
-    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
-    from sklearn.ensemble import RandomForestClassifier
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    if kind == "rf":
-        return RandomForestClassifier(
-            n_estimators=100, min_samples_leaf=2, n_jobs=1, random_state=seed
-        )
-    if kind == "lda":  # Gaussian classes with a shared covariance: linear, closed form, fast
-        return LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto")
-    if kind == "logreg":
-        return make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=500, tol=1e-3))
-    raise EvaluationError(f"unknown classifier {kind!r}; use {', '.join(CLASSIFIERS)}")
-
-
-def _score(clf, x_test, y_test, classes) -> dict[str, float]:
-    from sklearn.metrics import balanced_accuracy_score, f1_score, roc_auc_score
-
-    pred = clf.predict(x_test)
-    out = {
-        "bacc": float(balanced_accuracy_score(y_test, pred)),
-        "f1": float(f1_score(y_test, pred, average="macro", labels=classes)),
-    }
-    if classes.size == 2:
-        proba = clf.predict_proba(x_test)
-        col = list(clf.classes_).index(classes[1]) if classes[1] in clf.classes_ else None
-        out["auroc"] = (
-            float(roc_auc_score(y_test == classes[1], proba[:, col])) if col is not None else 0.5
-        )
-    return out
-
-
 def _apply(
     method: Method,
     sim: Sequence[LabelledImage],
@@ -132,10 +98,15 @@ def _apply(
     fit_sim: np.ndarray,
     fit_real: np.ndarray,
     cache: dict,
+    info: dict,
 ) -> np.ndarray:
-    """Transferred versions ``(n, bands)`` of the sampled sim spectra."""
+    """Transferred versions ``(n, bands)`` of the sampled sim spectra; what a fitted method
+    reports (fit time, its ``transform.info``) goes into ``info``."""
     if method.fit is not None:
+        t0 = time.perf_counter()
         transform = method.fit(fit_sim, fit_real)
+        info["fit_seconds"] = time.perf_counter() - t0
+        info.update(getattr(transform, "info", {}))
         out = np.asarray(transform(sample.spectra), dtype=np.float32)
     elif method.per_pixel:
         cube = sample.spectra.T[:, :, None]
@@ -167,6 +138,7 @@ def _one_seed(
     cache,
     log,
     c2st_classifier,
+    fit_pixels,
 ):
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(real))
@@ -176,12 +148,17 @@ def _one_seed(
     s_sim = sample_pixels(sim, rng, per_image, classes)
     s_train = sample_pixels(train, rng, per_image, classes)
     s_test = sample_pixels(test, rng, per_image, classes)
-    fit_sim = sample_pixels(sim, rng, per_image, None).spectra
-    fit_real = sample_pixels(train, rng, per_image, None).spectra
+    fit_sim = sample_pixels(sim, rng, fit_pixels or per_image, None).spectra
+    fit_real = sample_pixels(train, rng, fit_pixels or per_image, None).spectra
     t0 = time.perf_counter()
-    transferred = _apply(method, sim, s_sim, fit_sim, fit_real, cache)
+    info: dict = {}
+    transferred = _apply(method, sim, s_sim, fit_sim, fit_real, cache, info)
+    fitted = ""
+    if method.fit is not None:
+        info.update(n_fit_sim=len(fit_sim), n_fit_real=len(fit_real))
+        fitted = " (" + ", ".join(f"{k} {_short(v)}" for k, v in info.items()) + ")"
     log(
-        f"  seed {seed}: transfer {time.perf_counter() - t0:.1f} s; "
+        f"  seed {seed}: transfer {time.perf_counter() - t0:.1f} s{fitted}; "
         f"{len(train)} real-train / {len(test)} real-test subjects"
     )
     x_sim, v_sim = _features(s_sim.spectra, norm)
@@ -203,8 +180,8 @@ def _one_seed(
             ("transfer", x_tr, y_tr),
             ("real", x_rtrain, y_rtrain),
         ):
-            clf = _make_classifier(kind, seed).fit(x, y)
-            for key, value in _score(clf, x_test, y_test, classes).items():
+            clf = make_classifier(kind, seed).fit(x, y)
+            for key, value in score(clf, x_test, y_test, classes).items():
                 scores[f"{key}_{name}"] = value
         span = scores["bacc_real"] - scores["bacc_sim"]
         scores["gap_closed"] = (
@@ -231,6 +208,8 @@ def _one_seed(
         "wavelength_diff": float(diff_t.mean()),
         "wavelength_diff_sim": float(diff_s.mean()),
     }
+    if "fit_seconds" in info:
+        transfer["fit_seconds"] = float(info["fit_seconds"])
     log(f"  seed {seed}: metrics {time.perf_counter() - t0:.1f} s")
     arrays = {
         "sim": (x_sim, y_sim),
@@ -241,6 +220,10 @@ def _one_seed(
         "diff_classes": classes_t,
     }
     return result, transfer, arrays
+
+
+def _short(v) -> str:
+    return f"{v:.1f}" if isinstance(v, float) else str(v)
 
 
 def _stats(values: list[float]) -> dict:
@@ -266,8 +249,15 @@ def evaluate(
     device: str = "auto",
     log: Callable[[str], None] = lambda s: None,
     c2st_classifier: str = "rf",
+    options: Mapping[str, Any] | None = None,
+    fit_pixels: int | None = None,
 ):
-    """Score a transfer method; returns ``(metrics dict, arrays of the first seed for figures)``."""
+    """Score a transfer method; returns ``(metrics dict, arrays of the first seed for figures)``.
+
+    ``options`` go to the method's ``fit`` (see :func:`~.methods.resolve_method`); ``fit_pixels``
+    is the number of pixels per image (default ``pixels_per_image``) of the unlabelled sim and
+    real-train spectra that ``fit`` gets.
+    """
     sim = load_folder(sim_dir, "sim")
     real = load_folder(real_dir, "real")
     return evaluate_images(
@@ -283,6 +273,8 @@ def evaluate(
         log=log,
         sources=(str(sim_dir), str(real_dir)),
         c2st_classifier=c2st_classifier,
+        options=options,
+        fit_pixels=fit_pixels,
     )
 
 
@@ -300,12 +292,19 @@ def evaluate_images(
     log: Callable[[str], None] = lambda s: None,
     sources: tuple[str, str] = ("(in memory)", "(in memory)"),
     c2st_classifier: str = "rf",
+    options: Mapping[str, Any] | None = None,
+    fit_pixels: int | None = None,
 ):
     """:func:`evaluate` on images already in memory (one :class:`LabelledImage` per subject)."""
     classes = check_pair(sim, real)
     for kind in classifiers:
-        _make_classifier(kind, 0)
-    m = resolve_method(method, device) if isinstance(method, str) else method
+        make_classifier(kind, 0)
+    if isinstance(method, str):
+        m = resolve_method(method, device, options)
+    elif options:
+        raise EvaluationError("pass options with a method name, or bind them into the Method")
+    else:
+        m = method
     log(
         f"method {m.name}: {len(sim)} sim and {len(real)} real subjects, classes {classes.tolist()}"
     )
@@ -327,6 +326,7 @@ def evaluate_images(
             cache,
             log,
             c2st_classifier,
+            fit_pixels,
         )
         figure_arrays = figure_arrays or arrays
         for kind, scores in result.items():
@@ -345,6 +345,8 @@ def evaluate_images(
         "n_sim_subjects": len(sim),
         "n_real_subjects": len(real),
         "pixels_per_image": pixels_per_image,
+        "fit_pixels_per_image": fit_pixels or pixels_per_image,
+        "method_options": m.options,
         "norm": norm,
         "classes": {int(c): names.get(int(c), str(c)) for c in classes},
         "headline_classifier": headline,
