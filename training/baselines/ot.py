@@ -85,7 +85,7 @@ def fit_map(
             cost = ot.dist(xs[:500], xt[:500])
             mapping = ot.da.SinkhornTransport(reg_e=reg * float(np.median(cost)), max_iter=2000)
         else:
-            mapping = ot.da.EMDTransport()
+            mapping = ot.da.EMDTransport(max_iter=10**8)  # POT's 1e5 stops short at 5 k
         mapping.fit(Xs=xs, Xt=xt)
         moved = np.asarray(mapping.transform(Xs=xs))
         shift = moved - xs

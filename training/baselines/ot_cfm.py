@@ -103,7 +103,13 @@ def fit(
 
     Returns ``transform((k, bands)) -> (k, bands)`` float32; invalid input rows give NaN.
     """
-    from torchcfm import ExactOptimalTransportConditionalFlowMatcher
+    try:
+        from torchcfm import ExactOptimalTransportConditionalFlowMatcher
+    except ImportError as err:
+        raise ModuleNotFoundError(
+            "the ot-cfm baseline needs torchcfm: pip install --no-deps torchcfm==1.0.7 "
+            "(its torchdyn dependency is not needed and breaks lightning with the CPU torch)"
+        ) from err
 
     if seconds <= 0 and iterations <= 0:
         raise ValueError("OT-CFM needs a budget: seconds > 0 or iterations > 0")
