@@ -14,7 +14,7 @@
   :class:`~napari_cinn_training.lightning_base.LightningBase`.
 
 Global step: Lightning counts optimiser steps, i.e. 2 per iteration with discriminators (1 without);
-configs count *iterations* and ``napari_cinn_training.fit`` converts.
+configs count *iterations* and ``napari_cinn_training.train.build_trainer`` converts.
 """
 
 from __future__ import annotations
