@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -158,6 +159,20 @@ def _check_out_dir(cfg: Config, resume: str | None, force: bool) -> Path:
     return out
 
 
+def _pseudo_labels(cfg: Config, data) -> Callable[[Any, dict], None] | None:
+    """For ``loss.real_classes: pseudo``: fit the cINN's real pseudo-labeller on sim labels."""
+    if cfg.method != "cinn" or cfg.loss.real_classes != "pseudo":
+        return None
+
+    def prepare(module, arrays: dict) -> None:
+        from .pseudo_labels import labelled_sim_spectra
+
+        sim_x, sim_y = labelled_sim_spectra(data.train["sim"].subjects, seed=cfg.seed)
+        module.fit_pseudo_labels(sim_x, sim_y, arrays["real"])
+
+    return prepare
+
+
 def fit(cfg: Config, resume: str | None = None, force: bool = False) -> dict[str, Any]:
     """Train according to ``cfg``; returns the summary (also written to OUT_DIR/summary.json)."""
     import torch
@@ -189,7 +204,7 @@ def fit(cfg: Config, resume: str | None = None, force: bool = False) -> dict[str
         from .baselines.unit.lit import UNITModule as module_class
     else:
         from .lit import CINNModule as module_class
-    result = train(cfg, data, module_class, resume=resume)
+    result = train(cfg, data, module_class, resume=resume, prepare=_pseudo_labels(cfg, data))
     summary = result.summary
     if result.module.global_rank == 0:
         final = summary["checkpoint"]

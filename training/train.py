@@ -12,9 +12,12 @@ from __future__ import annotations
 import json
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
+
+import numpy as np
 
 from .checkpoints import git_commit, scalar_metrics
 from .config import Config
@@ -99,6 +102,18 @@ def build_trainer(cfg: Config, n_batches: int):
         every_n_train_steps=max(1, t.checkpoint_every_n_steps) * spi,
         save_on_train_epoch_end=True,
     )
+    callbacks = [ckpt]
+    if t.select_by:  # the label-free checkpoint choice: lowest val/select
+        callbacks.append(
+            ModelCheckpoint(
+                dirpath=str(out / "checkpoints"),
+                filename="best",
+                monitor="val/select",
+                mode="min",
+                save_top_k=1,
+                auto_insert_metric_name=False,
+            )
+        )
     return L.Trainer(
         max_epochs=t.max_epochs,
         max_steps=t.max_steps * spi if t.max_steps > 0 else -1,
@@ -109,7 +124,7 @@ def build_trainer(cfg: Config, n_batches: int):
         strategy=_strategy(cfg, spi == 2),
         precision=t.precision,
         logger=_loggers(out),
-        callbacks=[ckpt],
+        callbacks=callbacks,
         log_every_n_steps=max(1, min(t.log_every_n_steps, n_batches)),
         val_check_interval=val_every,
         enable_progress_bar=t.progress_bar,
@@ -130,13 +145,19 @@ def planned_iterations(cfg: Config, n_batches: int) -> int:
 
 
 def train(
-    cfg: Config, data: TrainingData, module_class: ModuleClass, resume: str | None = None
+    cfg: Config,
+    data: TrainingData,
+    module_class: ModuleClass,
+    resume: str | None = None,
+    prepare: Callable[[Any, dict[str, np.ndarray]], None] | None = None,
 ) -> TrainResult:
     """Train ``module_class`` on ``data`` as ``cfg`` says; writes into ``cfg.trainer.out_dir``.
 
     The module's normalisation statistics come from the training split (unless resuming: the
-    checkpoint holds them); the final full-state checkpoint is ``checkpoints/last.ckpt`` and the
-    summary (wall time, iterations, final metrics) ``summary.json``.
+    checkpoint holds them), then ``prepare(module, arrays)`` runs, if given, on the same arrays
+    (e.g. the cINN's pseudo-labeller); the final full-state checkpoint is
+    ``checkpoints/last.ckpt`` (and ``best.ckpt`` with ``trainer.select_by``), the summary (wall
+    time, iterations, final metrics) ``summary.json``.
     """
     import lightning as L
     import torch
@@ -155,7 +176,10 @@ def train(
     )
     module.git_commit = git_commit()
     if resume is None:
-        module.fit_statistics(training_arrays(data.train, cfg.modality, seed=cfg.seed))
+        arrays = training_arrays(data.train, cfg.modality, seed=cfg.seed)
+        module.fit_statistics(arrays)
+        if prepare is not None:
+            prepare(module, arrays)
     trainer = build_trainer(cfg, n_batches)
     warnings.filterwarnings("ignore", message=".*dataloader is not resumable.*")  # EpochSampler
     warnings.filterwarnings("ignore", message=".*does not have many workers.*")

@@ -153,10 +153,15 @@ def _run(
     progress,
     cancel,
     out,
+    seed=None,
 ) -> np.ndarray:
     img = _as_image(model, image, wavelengths, resample)
     dev = resolve_device(device)
     model = model.to(dev).eval()
+    gen = None
+    if seed is not None:  # stochastic transfer: one seeded stream for the whole image
+        gen = torch.Generator(device=dev)
+        gen.manual_seed(int(seed))
     out_shape = out_shape_fn(img.shape)
     if out is None:
         result = np.empty(out_shape, dtype=np.float32)
@@ -179,6 +184,7 @@ def _run(
                 dev=dev,
                 progress=progress,
                 cancel=cancel,
+                gen=gen,
             )
     except BaseException:
         if out is not None:
@@ -187,15 +193,29 @@ def _run(
     return result
 
 
-def _apply(model, x: torch.Tensor, kind: str, src, tgt, cls) -> torch.Tensor:
+def _sample_seed(model: DomainTransferModel, src, sample: bool, seed: int | None) -> int | None:
+    """The seed of a stochastic transfer, or None for the deterministic one."""
+    if not sample:
+        return None
+    if not model.can_sample(src):
+        raise ValueError(
+            f"this model cannot sample: it was trained without the noise that domain {src!r} "
+            "lacks (train with loss.dequantize=matched), use the deterministic transfer"
+        )
+    return int(np.random.SeedSequence(seed).generate_state(1)[0]) if seed is None else int(seed)
+
+
+def _apply(model, x: torch.Tensor, kind: str, src, tgt, cls, gen=None) -> torch.Tensor:
     if kind == "transfer":
-        return model.transfer(x, src, tgt, classes=cls)
+        return model.transfer(x, src, tgt, classes=cls, sample=gen is not None, generator=gen)
     if kind == "encode":
         return model.encode(x, src, classes=cls)[0]
     return model.log_likelihood(x, src, classes=cls)
 
 
-def _hsi_chunks(model, img, result, kind, *, src, tgt, classes, chunk, dev, progress, cancel):
+def _hsi_chunks(
+    model, img, result, kind, *, src, tgt, classes, chunk, dev, progress, cancel, gen=None
+):
     bands = img.shape[0]
     total = int(np.prod(img.shape[1:]))
     done = 0
@@ -213,7 +233,7 @@ def _hsi_chunks(model, img, result, kind, *, src, tgt, classes, chunk, dev, prog
         values = np.full((spectra.shape[0], n_out), np.nan, dtype=np.float32)
         if valid.any():
             x = torch.from_numpy(np.ascontiguousarray(spectra[valid])).to(dev)
-            y = _apply(model, x, kind, src, tgt, cls)
+            y = _apply(model, x, kind, src, tgt, cls, gen)
             values[valid] = y.reshape(len(x), n_out).float().cpu().numpy()
         if kind == "likelihood":
             result[sel] = values[:, 0].reshape(spatial)
@@ -224,7 +244,9 @@ def _hsi_chunks(model, img, result, kind, *, src, tgt, classes, chunk, dev, prog
             progress(done, total)
 
 
-def _pat_chunks(model, img, result, kind, *, src, tgt, classes, chunk, dev, progress, cancel):
+def _pat_chunks(
+    model, img, result, kind, *, src, tgt, classes, chunk, dev, progress, cancel, gen=None
+):
     bands = img.shape[0]
     h, w = img.shape[-2:]
     stack = img.reshape(bands, -1, h, w) if img.ndim == 4 else img[:, None]
@@ -256,7 +278,7 @@ def _pat_chunks(model, img, result, kind, *, src, tgt, classes, chunk, dev, prog
             cls = torch.as_tensor(
                 np.pad(c, ((0, 0), (0, ph), (0, pw)), mode="edge"), device=dev
             ).long()
-        y = _apply(model, x, kind, src, tgt, cls).float().cpu().numpy()
+        y = _apply(model, x, kind, src, tgt, cls, gen).float().cpu().numpy()
         if kind == "likelihood":  # one value per image: a constant map
             vals = np.broadcast_to(y[:, None, None], (len(y), h, w)).copy()
             vals[bad] = np.nan
@@ -283,6 +305,8 @@ def transfer_image(
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
     out: np.ndarray | None = None,
+    sample: bool = False,
+    seed: int | None = None,
 ) -> np.ndarray:
     """Transfer a spectral image from domain ``src`` to ``tgt``.
 
@@ -299,6 +323,11 @@ def transfer_image(
     cancel : polled before each chunk; returning True raises :class:`TransferCancelled`
     out : optional preallocated (bands, y, x) float32 array or memmap to write into; on error or
         cancel it is filled with NaN so no partial result survives
+    sample : draw one realisation: the source's missing noise is added before encoding
+        (:meth:`DomainTransferModel.transfer`), so the result carries the target domain's
+        variability; False (default) is the deterministic transfer
+    seed : seed of that draw (None with ``sample``: a random one); the same seed and chunk size
+        give the same realisation
 
     Returns
     -------
@@ -320,6 +349,7 @@ def transfer_image(
         progress=progress,
         cancel=cancel,
         out=out,
+        seed=_sample_seed(model, src, sample, seed),
     )
 
 

@@ -113,9 +113,9 @@ def test_ot_cfm_flow_moves_a_shifted_toy_pair_closer_than_identity():
     from napari_cinn_training.evaluate.methods import resolve_method
 
     sim, real = _spectra(1000, 0.0, 0), _spectra(1000, 0.8, 1)
-    method = resolve_method("ot-cfm", options={"seconds": 0, "iterations": 300, "hidden": 64})
+    method = resolve_method("ot-cfm", options={"seconds": 0, "iterations": 150, "hidden": 64})
     transform = method.fit(sim, real)
-    assert transform.info["iterations"] == 300
+    assert transform.info["iterations"] == 150
     x = _spectra(200, 0.0, 2)
     y = transform(x)
     assert y.shape == x.shape and y.dtype == np.float32 and np.isfinite(y).all()
@@ -132,5 +132,5 @@ def test_ot_cfm_flow_moves_a_shifted_toy_pair_closer_than_identity():
     out = transform(bad)
     assert np.isnan(out[0]).all() and np.isfinite(out[1:]).all()
     # reproducible with the same seed
-    again = resolve_method("ot-cfm", options={"seconds": 0, "iterations": 300, "hidden": 64})
+    again = resolve_method("ot-cfm", options={"seconds": 0, "iterations": 150, "hidden": 64})
     np.testing.assert_allclose(again.fit(sim, real)(x), y, rtol=1e-5, atol=1e-6)

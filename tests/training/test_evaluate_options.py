@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from cinn_train_helpers import write_hsi_folders
+
 from napari_cinn_training.cli import main
 
 

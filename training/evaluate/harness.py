@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from napari_cinn.core.metrics import c2st_auc, frechet_distance, mmd2, per_wavelength_difference
 from napari_cinn_training.evaluate.classifiers import CLASSIFIERS, make_classifier, score
 from napari_cinn_training.evaluate.data import (
     EvaluationError,
@@ -24,9 +25,7 @@ from napari_cinn_training.evaluate.data import (
     load_folder,
 )
 from napari_cinn_training.evaluate.methods import Method, resolve_method
-
-from napari_cinn.core.metrics import c2st_auc, frechet_distance, mmd2, per_wavelength_difference
-from napari_cinn.core.spectra import normalize_spectra
+from napari_cinn_training.evaluate.sampling import Sample, features, sample_pixels
 
 C2ST_N = 600  # spectra per set for the classifier two-sample tests
 #: per-seed figures that are aggregated as mean and std in metrics.json
@@ -55,42 +54,6 @@ TRANSFER_SCALARS = (
 )
 
 
-@dataclass
-class Sample:
-    """Sampled pixels: raw ``spectra`` ``(n, bands)``, ``labels`` ``(n,)``, image index, flat pixel."""
-
-    spectra: np.ndarray
-    labels: np.ndarray
-    image: np.ndarray
-    pixel: np.ndarray
-
-
-def sample_pixels(
-    images: Sequence[LabelledImage],
-    rng: np.random.Generator,
-    per_image: int,
-    classes: np.ndarray | None,
-) -> Sample:
-    """Up to ``per_image`` random pixels per image (only labelled ones when ``classes`` given)."""
-    parts = []
-    for i, img in enumerate(images):
-        lab = img.labels.ravel()
-        pool = np.flatnonzero(np.isin(lab, classes)) if classes is not None else np.arange(lab.size)
-        if pool.size == 0:
-            continue
-        pick = rng.choice(pool, min(per_image, pool.size), replace=False)
-        spectra = img.data.reshape(img.data.shape[0], -1)[:, pick].T
-        parts.append((spectra, lab[pick], np.full(pick.size, i), pick))
-    if not parts:
-        raise EvaluationError("no labelled pixels of the evaluated classes found")
-    return Sample(*(np.concatenate(p) for p in zip(*parts, strict=True)))
-
-
-def _features(spectra: np.ndarray, norm: str) -> tuple[np.ndarray, np.ndarray]:
-    x, _, valid = normalize_spectra(spectra, norm)
-    return x[valid], valid
-
-
 def _apply(
     method: Method,
     sim: Sequence[LabelledImage],
@@ -99,9 +62,15 @@ def _apply(
     fit_real: np.ndarray,
     cache: dict,
     info: dict,
+    realisation: int | None = None,
 ) -> np.ndarray:
     """Transferred versions ``(n, bands)`` of the sampled sim spectra; what a fitted method
-    reports (fit time, its ``transform.info``) goes into ``info``."""
+    reports (fit time, its ``transform.info``) goes into ``info``.
+
+    ``realisation`` k (stochastic methods) draws realisation k instead of the deterministic one.
+    """
+    if realisation is not None:
+        return _draw(method, sim, sample, cache, realisation)
     if method.fit is not None:
         t0 = time.perf_counter()
         transform = method.fit(fit_sim, fit_real)
@@ -109,8 +78,8 @@ def _apply(
         info.update(getattr(transform, "info", {}))
         out = np.asarray(transform(sample.spectra), dtype=np.float32)
     elif method.per_pixel:
-        cube = sample.spectra.T[:, :, None]
-        out = np.asarray(method.image_transform(cube), dtype=np.float32)[:, :, 0].T
+        cube, cls = sample.spectra.T[:, :, None], _class_map(method, sample)
+        out = np.asarray(method.image_transform(cube, **cls), dtype=np.float32)[:, :, 0].T
     else:  # image-level model: transfer whole images once, then pick the sampled pixels
         out = np.empty_like(sample.spectra, dtype=np.float32)
         for i in np.unique(sample.image):
@@ -122,6 +91,31 @@ def _apply(
         raise EvaluationError(
             f"method {method.name} returned shape {out.shape}, expected {sample.spectra.shape}"
         )
+    return out
+
+
+def _class_map(method: Method, sample: Sample) -> dict:
+    """``classes=`` for class-conditional models (cINN_DY): sim pixels transfer with their labels."""
+    if method.model is None or not getattr(method.model, "n_classes", 0):
+        return {}
+    return {"classes": np.clip(sample.labels, 0, method.model.n_classes - 1)[:, None]}
+
+
+def _draw(method: Method, sim, sample: Sample, cache: dict, k: int) -> np.ndarray:
+    """Realisation ``k`` of a stochastic method (seeded by ``k`` and the image)."""
+    seed = 7919 * (k + 1)
+    if method.per_pixel:
+        cube, cls = sample.spectra.T[:, :, None], _class_map(method, sample)
+        out = method.sample_transform(cube, seed, **cls)
+        return np.asarray(out, dtype=np.float32)[:, :, 0].T
+    out = np.empty_like(sample.spectra, dtype=np.float32)
+    for i in np.unique(sample.image):
+        if (i, k) not in cache:
+            cache[i, k] = np.asarray(
+                method.sample_transform(sim[i].data, seed + int(i)), np.float32
+            )
+        rows = sample.image == i
+        out[rows] = cache[i, k].reshape(cache[i, k].shape[0], -1)[:, sample.pixel[rows]].T
     return out
 
 
@@ -139,6 +133,7 @@ def _one_seed(
     log,
     c2st_classifier,
     fit_pixels,
+    samples=0,
 ):
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(real))
@@ -152,19 +147,26 @@ def _one_seed(
     fit_real = sample_pixels(train, rng, fit_pixels or per_image, None).spectra
     t0 = time.perf_counter()
     info: dict = {}
-    transferred = _apply(method, sim, s_sim, fit_sim, fit_real, cache, info)
+    if samples and method.sample_transform is not None:  # K realisations: augmentation
+        draws = [
+            _apply(method, sim, s_sim, fit_sim, fit_real, cache, info, k) for k in range(samples)
+        ]
+    else:
+        draws = [_apply(method, sim, s_sim, fit_sim, fit_real, cache, info)]
+    transferred = draws[0]  # metrics and figures: one realisation, as many pixels as sim
     fitted = ""
     if method.fit is not None:
         info.update(n_fit_sim=len(fit_sim), n_fit_real=len(fit_real))
-        fitted = " (" + ", ".join(f"{k} {_short(v)}" for k, v in info.items()) + ")"
+        fitted = "; " + ", ".join(f"{k} {_short(v)}" for k, v in info.items())
     log(
-        f"  seed {seed}: transfer {time.perf_counter() - t0:.1f} s{fitted}; "
+        f"  seed {seed}: transfer {time.perf_counter() - t0:.1f} s "
+        f"({len(draws)} realisation(s){fitted}); "
         f"{len(train)} real-train / {len(test)} real-test subjects"
     )
-    x_sim, v_sim = _features(s_sim.spectra, norm)
-    x_tr, v_tr = _features(transferred, norm)
-    x_rtrain, v_rtrain = _features(s_train.spectra, norm)
-    x_test, v_test = _features(s_test.spectra, norm)
+    x_sim, v_sim = features(s_sim.spectra, norm)
+    x_tr, v_tr = features(transferred, norm)
+    x_rtrain, v_rtrain = features(s_train.spectra, norm)
+    x_test, v_test = features(s_test.spectra, norm)
     y_sim, y_tr = s_sim.labels[v_sim], s_sim.labels[v_tr]
     y_rtrain, y_test = s_train.labels[v_rtrain], s_test.labels[v_test]
     if x_tr.shape[0] < 0.5 * x_sim.shape[0]:
@@ -172,12 +174,17 @@ def _one_seed(
             f"method {method.name} returned invalid (NaN/zero) spectra for "
             f"{x_sim.shape[0] - x_tr.shape[0]} of {x_sim.shape[0]} pixels"
         )
+    x_aug, y_aug = x_tr, y_tr  # the transfer classifier trains on every realisation
+    if len(draws) > 1:
+        feats = [features(d, norm) for d in draws]
+        x_aug = np.concatenate([f[0] for f in feats])
+        y_aug = np.concatenate([s_sim.labels[f[1]] for f in feats])
     result: dict[str, dict[str, float]] = {}
     for kind in classifiers:
         scores = {}
         for name, x, y in (
             ("sim", x_sim, y_sim),
-            ("transfer", x_tr, y_tr),
+            ("transfer", x_aug, y_aug),
             ("real", x_rtrain, y_rtrain),
         ):
             clf = make_classifier(kind, seed).fit(x, y)
@@ -210,6 +217,11 @@ def _one_seed(
     }
     if "fit_seconds" in info:
         transfer["fit_seconds"] = float(info["fit_seconds"])
+    if method.model is not None:
+        from napari_cinn_training.evaluate.latent import latent_health_of
+
+        health, latent_arrays = latent_health_of(method.model, s_sim.spectra, s_test.spectra)
+        transfer.update(health)
     log(f"  seed {seed}: metrics {time.perf_counter() - t0:.1f} s")
     arrays = {
         "sim": (x_sim, y_sim),
@@ -219,6 +231,8 @@ def _one_seed(
         "diff_transfer": diff_t,
         "diff_classes": classes_t,
     }
+    if method.model is not None:
+        arrays["latent_std"] = latent_arrays
     return result, transfer, arrays
 
 
@@ -251,6 +265,7 @@ def evaluate(
     c2st_classifier: str = "rf",
     options: Mapping[str, Any] | None = None,
     fit_pixels: int | None = None,
+    samples: int = 0,
 ):
     """Score a transfer method; returns ``(metrics dict, arrays of the first seed for figures)``.
 
@@ -275,6 +290,7 @@ def evaluate(
         c2st_classifier=c2st_classifier,
         options=options,
         fit_pixels=fit_pixels,
+        samples=samples,
     )
 
 
@@ -294,6 +310,7 @@ def evaluate_images(
     c2st_classifier: str = "rf",
     options: Mapping[str, Any] | None = None,
     fit_pixels: int | None = None,
+    samples: int = 0,
 ):
     """:func:`evaluate` on images already in memory (one :class:`LabelledImage` per subject)."""
     classes = check_pair(sim, real)
@@ -327,6 +344,7 @@ def evaluate_images(
             log,
             c2st_classifier,
             fit_pixels,
+            samples,
         )
         figure_arrays = figure_arrays or arrays
         for kind, scores in result.items():
@@ -351,6 +369,7 @@ def evaluate_images(
         "classes": {int(c): names.get(int(c), str(c)) for c in classes},
         "headline_classifier": headline,
         "c2st_classifier": c2st_classifier,
+        "realisations": samples if m.sample_transform is not None and samples else 1,
     }
     for key in SCALARS:
         if key in per_clf[headline]:
