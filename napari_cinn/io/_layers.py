@@ -10,7 +10,24 @@ import numpy as np
 from ._image import SpectralImage
 
 #: metadata keys copied from a file into the layer's metadata (besides wavelengths/domain)
-_COPY_META = ("subject", "source", "format", "wavelengths_assumed", "field", "description")
+_COPY_META = (
+    "subject",
+    "source",
+    "format",
+    "wavelengths_assumed",
+    "wavelength_grid",
+    "field",
+    "fields_available",
+    "frame",
+    "frames",
+    "description",
+    "notes",
+    "annotator",
+    "annotators",
+    "layout",
+    "data_ignore_value",
+    "data_file",
+)
 
 
 def robust_contrast_limits(data, max_samples: int = 200_000) -> tuple[float, float]:
@@ -33,7 +50,11 @@ def robust_contrast_limits(data, max_samples: int = 200_000) -> tuple[float, flo
     return float(lo), float(hi)
 
 
-def axis_labels(ndim: int) -> tuple[str, ...]:
+def axis_labels(ndim: int, metadata: dict | None = None) -> tuple[str, ...]:
+    """``("λ", "y", "x")`` / ``("λ", "z", "y", "x")``, or the reader's own (e.g. a frame axis)."""
+    own = (metadata or {}).get("axis_labels")
+    if own is not None and len(own) == ndim:
+        return tuple(str(a) for a in own)
     return ("λ", "y", "x") if ndim == 3 else ("λ", "z", "y", "x")
 
 
@@ -48,7 +69,7 @@ def image_layer_tuple(image: SpectralImage, name: str) -> tuple[Any, dict, str]:
     kwargs = {
         "name": name,
         "metadata": meta,
-        "axis_labels": axis_labels(len(image.shape)),
+        "axis_labels": axis_labels(len(image.shape), image.metadata),
         "contrast_limits": robust_contrast_limits(image.data),
         "colormap": "gray",
         "rgb": False,
@@ -72,17 +93,33 @@ def labels_layer_tuple(image: SpectralImage, name: str) -> tuple[Any, dict, str]
             "index": values,
             "name": [image.label_names.get(v, "") for v in values],
         }
-    kwargs["axis_labels"] = axis_labels(labels.ndim + 1)[1:]
+    kwargs["axis_labels"] = axis_labels(labels.ndim + 1, image.metadata)[1:]
     return labels, kwargs, "labels"
 
 
+def extra_layer_tuples(image: SpectralImage, name: str) -> list[tuple[Any, dict, str]]:
+    """Per-pixel maps that came with the image (e.g. oxygenation) as plain Image layers."""
+    out = []
+    for key, arr in image.extras.items():
+        kwargs = {
+            "name": f"{name} {key}",
+            "metadata": {"map": key, "source": image.metadata.get("source")},
+            "axis_labels": axis_labels(arr.ndim + 1, image.metadata)[1:],
+            "contrast_limits": robust_contrast_limits(arr),
+            "colormap": "magma",
+            "visible": False,
+        }
+        out.append((arr, kwargs, "image"))
+    return out
+
+
 def layer_tuples(image: SpectralImage, name: str) -> list[tuple[Any, dict, str]]:
-    """Image layer, then labels layer if the file has labels."""
+    """Image layer, then labels layer if the file has labels, then extra maps (hidden)."""
     out = [image_layer_tuple(image, name)]
     lab = labels_layer_tuple(image, name)
     if lab is not None:
         out.append(lab)
-    return out
+    return out + extra_layer_tuples(image, name)
 
 
 def image_from_layer(data, attributes: dict, path: str | Path | None = None) -> SpectralImage:

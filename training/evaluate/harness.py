@@ -151,9 +151,18 @@ def _one_seed(
         draws = [
             _apply(method, sim, s_sim, fit_sim, fit_real, cache, info, k) for k in range(samples)
         ]
+    elif samples and method.fit is not None:  # a fitted baseline may be stochastic too
+        t_fit = time.perf_counter()
+        transform = method.fit(fit_sim, fit_real)
+        info["fit_seconds"] = time.perf_counter() - t_fit
+        info.update(getattr(transform, "info", {}))
+        if getattr(transform, "stochastic", False):
+            draws = [transform.sample(s_sim.spectra, 7919 * (k + 1)) for k in range(samples)]
+        else:
+            draws = [np.asarray(transform(s_sim.spectra), dtype=np.float32)]
     else:
         draws = [_apply(method, sim, s_sim, fit_sim, fit_real, cache, info)]
-    transferred = draws[0]  # metrics and figures: one realisation, as many pixels as sim
+    transferred = np.asarray(draws[0], np.float32)  # metrics, figures: one realisation
     fitted = ""
     if method.fit is not None:
         info.update(n_fit_sim=len(fit_sim), n_fit_real=len(fit_real))
@@ -214,6 +223,7 @@ def _one_seed(
         "frechet_sim_real": frechet_distance(x_sim, x_test, seed=seed),
         "wavelength_diff": float(diff_t.mean()),
         "wavelength_diff_sim": float(diff_s.mean()),
+        "realisations": len(draws),
     }
     if "fit_seconds" in info:
         transfer["fit_seconds"] = float(info["fit_seconds"])
@@ -369,7 +379,7 @@ def evaluate_images(
         "classes": {int(c): names.get(int(c), str(c)) for c in classes},
         "headline_classifier": headline,
         "c2st_classifier": c2st_classifier,
-        "realisations": samples if m.sample_transform is not None and samples else 1,
+        "realisations": per_transfer.pop("realisations", [1])[0],
     }
     for key in SCALARS:
         if key in per_clf[headline]:
