@@ -44,3 +44,12 @@ def test_a_wrong_option_is_an_error_naming_the_options_there_are(tmp_path, capsy
     assert "method 'ot' has no option 'seconds'" in err and "n_samples" in err
     assert _evaluate(sim, real, tmp_path / "r", "--method", "ot", "--option", "kind") == 1
     assert "must look like KEY=VALUE" in capsys.readouterr().err
+
+
+def test_an_envi_pair_is_one_subject(tmp_path):
+    from napari_cinn_training.evaluate.data import load_folder
+
+    sim, _ = write_hsi_folders(tmp_path / "data", n_files=3, ext=".hdr")
+    assert sorted(p.suffix for p in sim.iterdir() if p.stem == "sim_00") == [".hdr", ".img"]
+    images = load_folder(sim, "sim")
+    assert [img.path.name for img in images] == ["sim_00.hdr", "sim_01.hdr", "sim_02.hdr"]

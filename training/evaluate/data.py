@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from napari_cinn.core.spectra import describe_grid, same_grid
-from napari_cinn.io import READ_EXTENSIONS, read_spectral
+from napari_cinn.io import ENVI_DATA_EXTENSIONS, READ_EXTENSIONS, read_spectral
 
 
 class EvaluationError(ValueError):
@@ -69,6 +69,8 @@ def load_folder(folder: Path | str, role: str = "data") -> list[LabelledImage]:
         if p.suffix.lower() in READ_EXTENSIONS
         and not p.stem.endswith("_labels")
         and not p.name.startswith(".")
+        # an ENVI data file beside its header is the same subject as the header
+        and not (p.suffix.lower() in ENVI_DATA_EXTENSIONS and p.with_suffix(".hdr").is_file())
     )
     if not files:
         raise EvaluationError(
