@@ -28,3 +28,12 @@ def test_select_by_writes_best_ckpt_and_pseudo_labels_are_fitted(tmp_path, monke
     assert (ckpts / "best.ckpt").is_file() and (ckpts / "last.ckpt").is_file()
     # fitted once, on labelled sim spectra and the real training spectra (100 bands)
     assert len(calls) == 1 and calls[0][0][1] == calls[0][1][1] == 100
+
+
+def test_fit_with_method_ot_points_to_evaluate(tmp_path, capsys):
+    sim, real = write_hsi_folders(tmp_path / "data")
+    cfg = tiny_config(sim, real, tmp_path / "run")
+    cfg["method"] = "ot"
+    assert main(["fit", "--config", str(write_config(tmp_path / "c.yaml", cfg))]) == 2
+    assert "cinn-train evaluate --method ot" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
