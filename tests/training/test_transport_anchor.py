@@ -13,7 +13,7 @@ from napari_cinn_training.cli import main
 def test_gaussian_ot_map_matches_pot():
     import ot
 
-    from napari_cinn_training.lit import gaussian_ot_map
+    from napari_cinn_training.linear_ot import gaussian_ot_map
 
     rng = np.random.default_rng(0)
     a = rng.normal(size=(2000, 5)) @ rng.normal(size=(5, 5))
