@@ -118,6 +118,7 @@ def usage_errors() -> tuple[type[Exception], ...]:
     for module, name in (
         ("napari_cinn_training.data", "DataError"),
         ("napari_cinn_training.export", "ExportError"),
+        ("napari_cinn_training.checkpoints", "CheckpointError"),
         ("lightning.fabric.utilities.exceptions", "MisconfigurationException"),
     ):
         try:
