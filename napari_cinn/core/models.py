@@ -26,6 +26,7 @@ import torch
 from torch import Tensor, nn
 
 from .blocks import AllInOneBlock, MultiScaleFlow, mlp_subnet
+from .dense_plan import plan_for, plan_supported
 from .spectra import HSI_WAVELENGTHS, PAT_WAVELENGTHS, check_wavelengths, describe_grid
 
 MODALITIES = ("hsi", "pat")
@@ -177,16 +178,17 @@ class DomainTransferModel(nn.Module):
             return soft, soft.argmax(1)
         if torch.is_tensor(domain) and domain.ndim == 1:
             idx = domain.to(device=ref.device, dtype=torch.long)
-        else:
-            idx = torch.full((n,), self.domain_index(domain), dtype=torch.long, device=ref.device)
-        return nn.functional.one_hot(idx, n_dom).to(ref), idx
+            return nn.functional.one_hot(idx, n_dom).to(ref), idx
+        # one domain for all: a stride-0 view, which the dense plan folds into a bias
+        idx = torch.full((1,), self.domain_index(domain), dtype=torch.long, device=ref.device)
+        return nn.functional.one_hot(idx, n_dom).to(ref).expand(n, n_dom), idx.expand(n)
 
     def _class_cond(self, classes, n: int, ref: Tensor) -> Tensor | None:
         if self.n_classes == 0:
             return None
         if classes is None:  # unknown class: uniform (what a user without labels gets)
             if self.modality == "hsi":
-                return ref.new_full((n, self.n_classes), 1.0 / self.n_classes)
+                return ref.new_full((1, self.n_classes), 1.0 / self.n_classes).expand(n, -1)
             return ref.new_full((n, self.n_classes, *ref.shape[2:]), 1.0 / self.n_classes)
         classes = torch.as_tensor(classes, device=ref.device)
         if classes.dtype in (torch.long, torch.int32, torch.int64, torch.int16, torch.uint8):
@@ -199,8 +201,11 @@ class DomainTransferModel(nn.Module):
         dom, idx = self._domain_onehot(domain, n, x)
         cls = self._class_cond(classes, n, x)
         if self.modality == "hsi":
-            c = dom if cls is None else torch.cat([dom, cls], 1)
-            return [c], idx
+            if cls is None:
+                return [dom], idx
+            if dom.stride(0) == 0 and cls.stride(0) == 0:  # constant rows stay one row
+                return [torch.cat([dom[:1], cls[:1]], 1).expand(n, -1)], idx
+            return [torch.cat([dom, cls], 1)], idx
         conds = []
         h, w = x.shape[2:]
         for s in range(int(self.hyper["n_scales"])):
@@ -212,7 +217,15 @@ class DomainTransferModel(nn.Module):
         return conds, idx
 
     # ----------------------------------------------------------------- preprocessing
+    @staticmethod
+    def _one_row(idx: Tensor) -> Tensor:
+        """``idx[:1]`` when every sample has the same domain (a stride-0 view), else ``idx``."""
+        if idx.ndim == 1 and idx.numel() > 1 and idx.stride(0) == 0:
+            return idx[:1]
+        return idx
+
     def _stats(self, idx: Tensor, x: Tensor) -> tuple[Tensor, Tensor]:
+        idx = self._one_row(idx)
         mean, std = self.norm_mean[idx], self.norm_std[idx]
         if x.ndim == 4:
             mean, std = mean[:, :, None, None], std[:, :, None, None]
@@ -223,27 +236,32 @@ class DomainTransferModel(nn.Module):
         return x.abs().sum(1, keepdim=True) if norm == "l1" else x.norm(dim=1, keepdim=True)
 
     def _intensity(self, x: Tensor, idx: Tensor, rev: bool) -> Tensor:
-        """Invertible per-pixel intensity normalisation (identity for norm='none')."""
+        """Invertible per-pixel intensity normalisation (identity for norm='none').
+
+        Computed as ``x`` times one factor per pixel ``(n, 1)``, so it costs one pass over ``x``.
+        """
         if self.hyper["norm"] == "none":
             return x
         e = float(self.hyper["intensity_exponent"])
-        r0 = self.ref_norm[idx].reshape(-1, *([1] * (x.ndim - 1)))
+        r0 = self.ref_norm[self._one_row(idx)].reshape(-1, *([1] * (x.ndim - 1)))
         r = self._norms(x)
         if not rev:  # v = x / r * (r / r0) ** e
-            return x * (r.clamp_min(1e-30) ** (e - 1)) / r0**e
+            return x * (r.clamp_min(1e-30) ** (e - 1) / r0**e)
         if e == 0:  # plain normalisation cannot restore brightness: keep unit norm
             return x / r
         # |v| = (r / r0) ** e  =>  r = r0 * |v| ** (1 / e)
-        r_out = r0 * r.clamp_min(1e-30) ** (1.0 / e)
-        return x / r * r_out
+        return x * (r0 * r.clamp_min(1e-30) ** (1.0 / e) / r)
 
     def preprocess(self, x: Tensor, idx: Tensor) -> Tensor:
         mean, std = self._stats(idx, x)
-        return (self._intensity(x, idx, rev=False) - mean) / std
+        v = self._intensity(x, idx, rev=False)
+        if v is x or torch.is_grad_enabled():
+            return (v - mean) / std
+        return v.sub_(mean).div_(std)  # inference: in place on the fresh tensor
 
     def postprocess(self, v: Tensor, idx: Tensor) -> Tensor:
         mean, std = self._stats(idx, v)
-        return self._intensity(v * std + mean, idx, rev=True)
+        return self._intensity(torch.addcmul(mean, v, std), idx, rev=True)
 
     @torch.no_grad()
     def fit_normalization(self, x, domain) -> None:
@@ -296,27 +314,37 @@ class DomainTransferModel(nn.Module):
             )
         return x
 
-    def _flow(self, x: Tensor, conds: list[Tensor], rev: bool) -> tuple[Tensor, Tensor]:
+    def _flow(
+        self, x: Tensor, conds: list[Tensor], rev: bool, jac: bool = True
+    ) -> tuple[Tensor, Tensor | None]:
         if self.modality == "pat":
             return self.flow(x, conds, rev=rev)
-        return self.flow(x, c=conds if self._has_cond else None, rev=rev)
+        if not torch.is_grad_enabled() and plan_supported(self.flow.module_list):
+            # inference: the same flow through pre-arranged weights (see core/dense_plan.py)
+            plan = plan_for(self.flow)
+            cond = conds[0] if self._has_cond else None
+            return plan.reverse(x, cond, jac) if rev else plan.forward(x, cond, jac)
+        return self.flow(x, c=conds if self._has_cond else None, rev=rev, jac=jac)
 
-    def encode(self, x: Tensor, domain, classes=None) -> tuple[Tensor, Tensor]:
-        """Latent code ``z`` (same shape as ``x``) and log|det J| ``(n,)`` of ``x`` under ``domain``."""
+    def encode(self, x: Tensor, domain, classes=None, *, jac: bool = True) -> tuple[Tensor, Tensor]:
+        """Latent code ``z`` (same shape as ``x``) and log|det J| ``(n,)`` of ``x`` under ``domain``.
+
+        ``jac=False`` skips the log-determinant (returned as None where the fast path runs).
+        """
         x = self._check_input(torch.as_tensor(x))
         conds, idx = self._conditions(domain, classes, x)
-        return self._flow(self.preprocess(x, idx), conds, rev=False)
+        return self._flow(self.preprocess(x, idx), conds, rev=False, jac=jac)
 
     def decode(self, z: Tensor, domain, classes=None) -> Tensor:
         """Data in ``domain`` (physical units) for latent codes ``z``."""
         z = self._check_input(torch.as_tensor(z))
         conds, idx = self._conditions(domain, classes, z)
-        v, _ = self._flow(z, conds, rev=True)
+        v, _ = self._flow(z, conds, rev=True, jac=False)
         return self.postprocess(v, idx)
 
     def transfer(self, x: Tensor, src, tgt, classes=None) -> Tensor:
         """``f⁻¹(f(x | src) | tgt)``: map samples of domain ``src`` into domain ``tgt``."""
-        z, _ = self.encode(x, src, classes)
+        z, _ = self.encode(x, src, classes, jac=False)
         return self.decode(z, tgt, classes)
 
     def log_likelihood(self, x: Tensor, domain, classes=None) -> Tensor:

@@ -9,7 +9,9 @@ progress per chunk and can be cancelled between chunks without leaving partial r
 from __future__ import annotations
 
 import os
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
@@ -23,8 +25,9 @@ from .spectra import resample as resample_bands
 ProgressFn = Callable[[int, int], Any]
 CancelFn = Callable[[], bool]
 
-#: default pixels per chunk for HSI models (fastest on 2 CPU cores; ~25 MB of activations)
-DEFAULT_CHUNK_PIXELS = 8192
+#: default pixels per chunk for HSI models: a chunk's working set (~3 MB for the default model)
+#: stays near one core's L2 cache, which measured fastest on this CPU (see bench_transfer.py)
+DEFAULT_CHUNK_PIXELS = 2048
 #: default images per chunk for PAT models
 DEFAULT_CHUNK_IMAGES = 2
 
@@ -195,33 +198,70 @@ def _apply(model, x: torch.Tensor, kind: str, src, tgt, cls) -> torch.Tensor:
     return model.log_likelihood(x, src, classes=cls)
 
 
+def _chunk_workers(dev: torch.device) -> int:
+    """Chunks run at once: on CPU one per torch thread (each single-threaded), else one."""
+    return max(1, torch.get_num_threads()) if dev.type == "cpu" else 1
+
+
 def _hsi_chunks(model, img, result, kind, *, src, tgt, classes, chunk, dev, progress, cancel):
+    """Run the HSI model over chunks of whole rows; on CPU several chunks at once.
+
+    On CPU each chunk runs single-threaded in its own thread, as many at once as torch has
+    threads: the per-operation thread barriers of torch's intra-op parallelism cost more than the
+    small element-wise operations of a coupling block gain from them, and on a busy machine
+    (other processes on the cores) spinning OpenMP threads made a 2-thread run 5x slower than a
+    1-thread run here. Results are written, and progress reported, in chunk order.
+    """
     bands = img.shape[0]
     total = int(np.prod(img.shape[1:]))
-    done = 0
-    for sel in _spatial_blocks(img.shape, int(chunk or DEFAULT_CHUNK_PIXELS)):
-        if cancel is not None and cancel():
-            raise TransferCancelled("transfer cancelled")
+    n_out = bands if kind != "likelihood" else 1
+    grad_mode = torch.is_inference_mode_enabled()
+
+    def work(sel):
         block = np.asarray(img[(slice(None), *sel)], dtype=np.float32)
-        spatial = block.shape[1:]
         spectra = block.reshape(bands, -1).T
         valid = np.isfinite(spectra).all(1) & (np.abs(spectra).sum(1) > 0)
         cls = None
         if classes is not None:
             cls = torch.as_tensor(np.asarray(classes)[sel].reshape(-1)[valid], device=dev).long()
-        n_out = bands if kind != "likelihood" else 1
         values = np.full((spectra.shape[0], n_out), np.nan, dtype=np.float32)
         if valid.any():
-            x = torch.from_numpy(np.ascontiguousarray(spectra[valid])).to(dev)
-            y = _apply(model, x, kind, src, tgt, cls)
-            values[valid] = y.reshape(len(x), n_out).float().cpu().numpy()
+            with torch.inference_mode(grad_mode):
+                x = torch.from_numpy(np.ascontiguousarray(spectra[valid])).to(dev)
+                y = _apply(model, x, kind, src, tgt, cls)
+                values[valid] = y.reshape(len(x), n_out).float().cpu().numpy()
+        return sel, block.shape[1:], values
+
+    done = 0
+
+    def finish(sel, spatial, values) -> None:
+        nonlocal done
         if kind == "likelihood":
             result[sel] = values[:, 0].reshape(spatial)
         else:
             result[(slice(None), *sel)] = values.T.reshape(bands, *spatial)
-        done += spectra.shape[0]
+        done += values.shape[0]
         if progress is not None:
             progress(done, total)
+
+    blocks = _spatial_blocks(img.shape, int(chunk or DEFAULT_CHUNK_PIXELS))
+    workers = _chunk_workers(dev)
+    if workers == 1:
+        for sel in blocks:
+            if cancel is not None and cancel():
+                raise TransferCancelled("transfer cancelled")
+            finish(*work(sel))
+        return
+    with torch_threads(1), ThreadPoolExecutor(workers) as pool:
+        pending: deque = deque()
+        for sel in blocks:
+            if cancel is not None and cancel():
+                raise TransferCancelled("transfer cancelled")
+            pending.append(pool.submit(work, sel))
+            if len(pending) >= workers:
+                finish(*pending.popleft().result())
+        while pending:
+            finish(*pending.popleft().result())
 
 
 def _pat_chunks(model, img, result, kind, *, src, tgt, classes, chunk, dev, progress, cancel):

@@ -90,7 +90,8 @@ def test_invalid_pixels_come_out_nan_and_the_rest_is_unaffected(hsi_model, cube)
     a = transfer_image(hsi_model, bad, "sim", "real", device="cpu")
     b = transfer_image(hsi_model, cube, "sim", "real", device="cpu")
     assert np.isnan(a[:, 0, 0]).all() and np.isnan(a[:, 1, 1]).all() and np.isnan(a[:, 2, 2]).all()
-    np.testing.assert_allclose(a[:, 3:, 3:], b[:, 3:, 3:], atol=1e-6)
+    # float32 precision: a pixel's result may differ in the last bits with its row in the batch
+    np.testing.assert_allclose(a[:, 3:, 3:], b[:, 3:, 3:], rtol=1e-5, atol=1e-6)
 
 
 def test_wrong_band_count_names_both_grids(hsi_model):
