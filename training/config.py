@@ -74,6 +74,16 @@ class LossConfig:
     # fitted once before training: the cINN learns a correction of the linear OT map)
     transport_anchor: str = "moment-matching"
     class_noise: float = 0.5  # max label noise on the organ one-hot when the model has n_classes
+    # not in the paper: "matched" dequantises each domain up to the noise level of the noisiest
+    # one, per band (noise estimated from the data, see training/noise_level.py): a noise-free
+    # simulation then fills the latent like the noisy measurements do, and the model file keeps
+    # that noise so a stochastic transfer can draw it. "none": only ``noise`` above.
+    dequantize: str = "none"
+    dequantize_scale: float = 1.0  # multiplies the matched noise std
+    # class condition of the real domain for models with n_classes: "random" (the paper: random
+    # organ labels) or "pseudo" (soft labels from a classifier trained on sim only, applied to the
+    # linear-OT map of the real spectra; no real label is ever read)
+    real_classes: str = "random"
     max_bad_steps: int = 25  # consecutive non-finite steps tolerated before the run stops
 
 
@@ -108,9 +118,12 @@ class TrainerConfig:
     out_dir: str = "runs/cinn"
     log_every_n_steps: int = 25
     checkpoint_every_n_steps: int = 200  # iterations between "last.ckpt" refreshes
-    keep_checkpoints: bool = (
-        False  # also keep each periodic checkpoint as step<N>.ckpt (to pick one later)
-    )
+    # also keep each periodic checkpoint as step<N>.ckpt (to pick one later)
+    keep_checkpoints: bool = False
+    # label-free checkpoint choice: also keep "best.ckpt", the checkpoint with the lowest value of
+    # this validation figure among those after the adversarial ramp (e.g. "val/mmd_transfer": MMD²
+    # of the transfer against unlabelled real validation data); "" keeps only the last one
+    select_by: str = ""
     val_check_interval: Any = 1.0
     num_threads: int = 0  # torch CPU threads (0: leave torch's default)
     progress_bar: bool = True
@@ -168,6 +181,8 @@ class Config:
             "ot.kind": (self.ot.kind, ("linear", "sinkhorn", "emd")),
             "ot.norm": (self.ot.norm, ("l1", "l2", "none")),
             "loss.transport_anchor": (self.loss.transport_anchor, ("moment-matching", "ot-linear")),
+            "loss.dequantize": (self.loss.dequantize, ("none", "matched")),
+            "loss.real_classes": (self.loss.real_classes, ("random", "pseudo")),
         }
         for key, (value, allowed) in choices.items():
             if value not in allowed:

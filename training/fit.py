@@ -203,6 +203,18 @@ def build_trainer(cfg: Config, n_batches: int, adversarial: bool):
         every_n_train_steps=max(1, t.checkpoint_every_n_steps) * spi,
         save_on_train_epoch_end=True,
     )
+    callbacks = [ckpt]
+    if t.select_by:
+        callbacks.append(
+            ModelCheckpoint(
+                dirpath=str(out / "checkpoints"),
+                filename="best",
+                monitor="val/select",
+                mode="min",
+                save_top_k=1,
+                auto_insert_metric_name=False,
+            )
+        )
     return L.Trainer(
         max_epochs=t.max_epochs,
         max_steps=t.max_steps * spi if t.max_steps > 0 else -1,
@@ -213,7 +225,7 @@ def build_trainer(cfg: Config, n_batches: int, adversarial: bool):
         strategy=_strategy(cfg, adversarial),
         precision=t.precision,
         logger=_loggers(out),
-        callbacks=[ckpt],
+        callbacks=callbacks,
         log_every_n_steps=t.log_every_n_steps,
         val_check_interval=t.val_check_interval,
         enable_progress_bar=t.progress_bar,
@@ -293,7 +305,13 @@ def fit(cfg: Config, resume: str | None = None, force: bool = False) -> dict[str
 
     module.git_commit = git_commit()
     if resume is None:
-        module.fit_statistics(training_arrays(data.train, cfg.modality, seed=cfg.seed))
+        arrays = training_arrays(data.train, cfg.modality, seed=cfg.seed)
+        module.fit_statistics(arrays)
+        if cfg.method == "cinn" and cfg.loss.real_classes == "pseudo":
+            from .pseudo_labels import labelled_sim_spectra
+
+            sim_x, sim_y = labelled_sim_spectra(data.train["sim"].subjects, seed=cfg.seed)
+            module.fit_pseudo_labels(sim_x, sim_y, arrays["real"])
     trainer = build_trainer(cfg, n_batches, adversarial)
     warnings.filterwarnings(
         "ignore", message=".*dataloader is not resumable.*"

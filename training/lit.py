@@ -291,6 +291,11 @@ class CINNModule(_Base):
         self.register_buffer("ot_A", torch.eye(bands).repeat(len(DOMAINS), 1, 1))
         self.register_buffer("ot_b", torch.zeros(len(DOMAINS), bands))
         self.n_classes = int(getattr(self.model, "n_classes", 0))
+        self.labeller = None
+        if cfg.loss.real_classes == "pseudo" and self.n_classes > 0:
+            from .pseudo_labels import PseudoLabeller
+
+            self.labeller = PseudoLabeller(bands, self.n_classes).requires_grad_(False)
 
     # ---------------------------------------------------------------- set-up from data
     def fit_statistics(self, arrays: dict[str, np.ndarray]) -> None:
@@ -308,6 +313,32 @@ class CINNModule(_Base):
                 src = DOMAINS[1 - i]
                 A, b = gaussian_ot_map(units[src], units[d])
                 self.ot_A[i], self.ot_b[i] = torch.as_tensor(A), torch.as_tensor(b)
+        if self.cfg.loss.dequantize == "matched":
+            self._fit_source_noise(arrays)
+
+    def fit_pseudo_labels(self, sim: np.ndarray, labels: np.ndarray, real: np.ndarray) -> None:
+        """Train the real domain's pseudo-labeller (``loss.real_classes=pseudo``) from sim labels."""
+        if self.labeller is None:
+            return
+        from .pseudo_labels import fit_pseudo_labeller
+
+        fitted = fit_pseudo_labeller(sim, labels, real, self.n_classes, seed=self.cfg.seed)
+        self.labeller.load_state_dict(fitted.state_dict())
+
+    def _fit_source_noise(self, arrays: dict[str, np.ndarray]) -> None:
+        """Each domain's missing noise per band (relative to the pixel norm), into the model."""
+        from .noise_level import as_spectra, band_noise, missing_noise
+
+        levels = {}
+        for d in DOMAINS:
+            x = as_spectra(arrays[d]).astype(np.float64)
+            if self.model.hyper.get("norm", "none") != "none":
+                x = unit_spectra(x)
+            levels[d] = band_noise(x)
+        missing = missing_noise(levels)
+        for i, d in enumerate(DOMAINS):
+            scale = float(self.cfg.loss.dequantize_scale)
+            self.model.source_noise[i] = torch.as_tensor(missing[d] * scale)
 
     def generator_parameters(self):
         return self.model.parameters()
@@ -330,12 +361,23 @@ class CINNModule(_Base):
             scale = scale * x.norm(dim=1, keepdim=True)
         return x + sigma * scale * torch.randn_like(x)
 
+    def _dequantize(self, x: Tensor, d: str) -> Tensor:
+        """The domain's missing noise (``loss.dequantize``), then the paper-style augmentation."""
+        if self.cfg.loss.dequantize != "none":
+            x = self.model.add_source_noise(x, d)
+        return self._augment(x, d)
+
     def _classes(self, batch: dict[str, Tensor], d: str, n: int, ref: Tensor) -> Tensor | None:
         """Class condition: sim labels (with label noise), real: random classes (as the paper)."""
         if self.n_classes == 0:
             return None
         if d == "sim" and "sim_labels" in batch:
             idx = batch["sim_labels"].clamp(0, self.n_classes - 1)
+        elif d == "real" and self.labeller is not None:  # soft pseudo-labels (sim-trained)
+            with torch.no_grad():
+                probs = self.labeller(batch["real"])
+            noise = torch.rand_like(probs) * self.cfg.loss.class_noise * probs.amax(1, keepdim=True)
+            return (probs + noise) / (probs + noise).sum(1, keepdim=True)
         else:
             idx = torch.randint(self.n_classes, (n,), device=ref.device)
         onehot = nn.functional.one_hot(idx, self.n_classes).to(ref)
@@ -377,8 +419,9 @@ class CINNModule(_Base):
         if adversarial:
             self.toggle_optimizer(opt_g)
         z, nll = {}, {}
+        x = {d: self._dequantize(x[d], d) for d in DOMAINS}  # what the flow models, and moves
         for d in DOMAINS:
-            z[d], log_det = self.model.encode(self._augment(x[d], d), d, cls[d])
+            z[d], log_det = self.model.encode(x[d], d, cls[d])
             nll[d] = self._nll(z[d], log_det)
         loss_nll = 0.5 * (nll["sim"] + nll["real"])
         loss = self.cfg.loss.nll_weight * loss_nll
@@ -445,6 +488,26 @@ class CINNModule(_Base):
         flat = flat[torch.isfinite(flat).all(1)]
         return flat.mean(0), flat.std(0)
 
+    def _label_free_scores(self, batch: dict[str, Tensor]) -> dict[str, Tensor]:
+        """Figures that need no label: latent health per domain and MMD² of the (stochastic when
+        the model can sample) sim→real transfer against unlabelled real validation data, in the
+        real domain's standardised coordinates. ``val/mmd_transfer`` can pick checkpoints."""
+        from .label_free import mmd2_unbiased
+
+        out = {}
+        for d in DOMAINS:  # with the noise training adds: the distribution the flow models
+            x_d = batch[d]
+            if self.model.can_sample(d):
+                x_d = self.model.add_source_noise(x_d, d)
+            z_d, _ = self.model.encode(x_d, d)
+            z_d = z_d.movedim(1, -1).reshape(-1, z_d.shape[1]) if z_d.ndim == 4 else z_d
+            out[f"val/latent_std_{d}"] = z_d.std(0).median()
+        fake = self.model.transfer(batch["sim"], "sim", "real", sample=self.model.can_sample("sim"))
+        out["val/mmd_transfer"] = mmd2_unbiased(
+            self._disc_in(fake, "real"), self._disc_in(batch["real"], "real")
+        )
+        return out
+
     def validation_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
         xs, xr = batch["sim"], batch["real"]
         nll = {d: self.model.nll(batch[d], d) for d in DOMAINS}
@@ -460,6 +523,15 @@ class CINNModule(_Base):
             gaps[name] = (m - ref_m).abs().mean() + (s - ref_s).abs().mean()
         rt = (back - xs).abs().amax() / xs.abs().amax().clamp_min(1e-12)
         loss = 0.5 * (nll["sim"] + nll["real"]) / LN2
+        scores = self._label_free_scores(batch)
+        self.log_dict(scores, sync_dist=True)
+        key = self.cfg.trainer.select_by
+        if key:  # checkpoint choice: only once the adversarial term is fully on
+            ramped = int(self.iteration) >= self.cfg.loss.adv_start + self.cfg.loss.adv_ramp
+            if key not in scores:
+                raise ValueError(f"trainer.select_by={key!r}: choose one of {sorted(scores)}")
+            inf = torch.tensor(float("inf"), device=loss.device)
+            self.log("val/select", scores[key] if ramped else inf, sync_dist=True)
         self.log_dict(
             {
                 "val/loss": loss,

@@ -125,14 +125,15 @@ def load_model(path, device: str = "cpu"):
         raise ModelFileError(f"{path.name}: cannot rebuild the model it describes: {err}") from None
     expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
     found = {k: tuple(v["shape"]) for k, v in tensors_info.items()}
-    missing = sorted(set(expected) - set(found))
+    # buffers newer than the file's format (e.g. source_noise) default in the model when absent
+    missing = sorted(set(expected) - set(found) - set(model.OPTIONAL_STATE))
     extra = sorted(set(found) - set(expected))
     if missing or extra:
         raise ModelFileError(
             f"{path.name}: weights do not match the architecture in its metadata "
             f"({len(missing)} missing, e.g. {missing[:3]}; {len(extra)} unexpected, e.g. {extra[:3]})"
         )
-    wrong = [(k, found[k], expected[k]) for k in expected if found[k] != expected[k]]
+    wrong = [(k, found[k], expected[k]) for k in found if found[k] != expected[k]]
     if wrong:
         k, got, want = wrong[0]
         raise ModelFileError(

@@ -78,6 +78,9 @@ class DomainTransferModel(nn.Module):
     ``decode`` returns data in physical units again; invalid spectra (all zero or non-finite) give NaN.
     """
 
+    #: state entries a model file may lack (written before they existed); they default to zero
+    OPTIONAL_STATE = ("source_noise",)
+
     def __init__(self, modality: str, wavelengths, domains: Sequence[str], hyper: dict[str, Any]):
         super().__init__()
         if modality not in MODALITIES:
@@ -97,6 +100,10 @@ class DomainTransferModel(nn.Module):
         self.register_buffer("norm_mean", torch.zeros(n_dom, bands))
         self.register_buffer("norm_std", torch.ones(n_dom, bands))
         self.register_buffer("ref_norm", torch.ones(n_dom))
+        # per-domain, per-band std of the noise a domain lacks compared with the others (relative
+        # to each pixel's norm; zero = none): training adds it (dequantisation of a noise-free
+        # simulation) and a stochastic transfer draws it, see :meth:`add_source_noise`
+        self.register_buffer("source_noise", torch.zeros(n_dom, bands))
         self.n_classes = int(h.get("n_classes", 0))
         n_cond = n_dom + (self.n_classes if modality == "hsi" else 0)
         if modality == "hsi":
@@ -298,6 +305,32 @@ class DomainTransferModel(nn.Module):
             self.norm_std[idx] = torch.as_tensor(std, dtype=torch.float32)
             self.ref_norm[idx] = float(ref_norm)
 
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # model files written before stochastic transfer existed have no source_noise: zeros
+        state_dict.setdefault(prefix + "source_noise", torch.zeros_like(self.source_noise))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+    # ----------------------------------------------------------------- stochastic transfer
+    def can_sample(self, domain) -> bool:
+        """True when the model knows noise that ``domain`` lacks (stochastic transfer draws it)."""
+        return bool(self.source_noise[self.domain_index(domain)].abs().sum() > 0)
+
+    def add_source_noise(
+        self, x: Tensor, domain, generator: torch.Generator | None = None
+    ) -> Tensor:
+        """``x`` plus a draw of the noise ``domain`` lacks, scaled by each pixel's norm.
+
+        HSI ``(n, bands)``; PAT ``(n, bands, H, W)``. This is the dequantisation noise the model was
+        trained with: encoding ``x + ε`` and decoding into another domain draws what the source
+        leaves unspecified (e.g. the camera noise a simulation does not model).
+        """
+        sigma = self.source_noise[self.domain_index(domain)].to(x)
+        if x.ndim == 4:
+            sigma = sigma[:, None, None]
+        r = self._norms(x) if self.hyper["norm"] != "none" else 1.0
+        eps = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+        return x + sigma * r * eps
+
     # ----------------------------------------------------------------- the method
     def _check_input(self, x: Tensor) -> Tensor:
         want = 2 if self.modality == "hsi" else 4
@@ -342,8 +375,23 @@ class DomainTransferModel(nn.Module):
         v, _ = self._flow(z, conds, rev=True, jac=False)
         return self.postprocess(v, idx)
 
-    def transfer(self, x: Tensor, src, tgt, classes=None) -> Tensor:
-        """``f⁻¹(f(x | src) | tgt)``: map samples of domain ``src`` into domain ``tgt``."""
+    def transfer(
+        self,
+        x: Tensor,
+        src,
+        tgt,
+        classes=None,
+        sample: bool = False,
+        generator: torch.Generator | None = None,
+    ) -> Tensor:
+        """``f⁻¹(f(x | src) | tgt)``: map samples of domain ``src`` into domain ``tgt``.
+
+        ``sample=True`` encodes ``x`` plus a draw of the source's missing noise
+        (:meth:`add_source_noise`): one realisation of the target domain's variability instead
+        of the deterministic, mean-like transfer. Reproducible with a seeded ``generator``.
+        """
+        if sample:
+            x = self.add_source_noise(torch.as_tensor(x), src, generator)
         z, _ = self.encode(x, src, classes, jac=False)
         return self.decode(z, tgt, classes)
 

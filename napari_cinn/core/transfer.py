@@ -156,10 +156,15 @@ def _run(
     progress,
     cancel,
     out,
+    seed=None,
 ) -> np.ndarray:
     img = _as_image(model, image, wavelengths, resample)
     dev = resolve_device(device)
     model = model.to(dev).eval()
+    gen = None
+    if seed is not None:  # stochastic transfer: one seeded stream for the whole image
+        gen = torch.Generator(device=dev)
+        gen.manual_seed(int(seed))
     out_shape = out_shape_fn(img.shape)
     if out is None:
         result = np.empty(out_shape, dtype=np.float32)
@@ -182,6 +187,7 @@ def _run(
                 dev=dev,
                 progress=progress,
                 cancel=cancel,
+                gen=gen,
             )
     except BaseException:
         if out is not None:
@@ -190,9 +196,21 @@ def _run(
     return result
 
 
-def _apply(model, x: torch.Tensor, kind: str, src, tgt, cls) -> torch.Tensor:
+def _sample_seed(model: DomainTransferModel, src, sample: bool, seed: int | None) -> int | None:
+    """The seed of a stochastic transfer, or None for the deterministic one."""
+    if not sample:
+        return None
+    if not model.can_sample(src):
+        raise ValueError(
+            f"this model cannot sample: it was trained without the noise that domain {src!r} "
+            "lacks (train with loss.dequantize=matched), use the deterministic transfer"
+        )
+    return int(np.random.SeedSequence(seed).generate_state(1)[0]) if seed is None else int(seed)
+
+
+def _apply(model, x: torch.Tensor, kind: str, src, tgt, cls, gen=None) -> torch.Tensor:
     if kind == "transfer":
-        return model.transfer(x, src, tgt, classes=cls)
+        return model.transfer(x, src, tgt, classes=cls, sample=gen is not None, generator=gen)
     if kind == "encode":
         return model.encode(x, src, classes=cls)[0]
     return model.log_likelihood(x, src, classes=cls)
@@ -203,14 +221,17 @@ def _chunk_workers(dev: torch.device) -> int:
     return max(1, torch.get_num_threads()) if dev.type == "cpu" else 1
 
 
-def _hsi_chunks(model, img, result, kind, *, src, tgt, classes, chunk, dev, progress, cancel):
+def _hsi_chunks(
+    model, img, result, kind, *, src, tgt, classes, chunk, dev, progress, cancel, gen=None
+):
     """Run the HSI model over chunks of whole rows; on CPU several chunks at once.
 
     On CPU each chunk runs single-threaded in its own thread, as many at once as torch has
     threads: the per-operation thread barriers of torch's intra-op parallelism cost more than the
     small element-wise operations of a coupling block gain from them, and on a busy machine
     (other processes on the cores) spinning OpenMP threads made a 2-thread run 5x slower than a
-    1-thread run here. Results are written, and progress reported, in chunk order.
+    1-thread run here. Results are written, and progress reported, in chunk order. A stochastic
+    transfer (``gen``) runs its chunks one after the other, so that a seed gives one realisation.
     """
     bands = img.shape[0]
     total = int(np.prod(img.shape[1:]))
@@ -228,7 +249,7 @@ def _hsi_chunks(model, img, result, kind, *, src, tgt, classes, chunk, dev, prog
         if valid.any():
             with torch.inference_mode(grad_mode):
                 x = torch.from_numpy(np.ascontiguousarray(spectra[valid])).to(dev)
-                y = _apply(model, x, kind, src, tgt, cls)
+                y = _apply(model, x, kind, src, tgt, cls, gen)
                 values[valid] = y.reshape(len(x), n_out).float().cpu().numpy()
         return sel, block.shape[1:], values
 
@@ -245,7 +266,7 @@ def _hsi_chunks(model, img, result, kind, *, src, tgt, classes, chunk, dev, prog
             progress(done, total)
 
     blocks = _spatial_blocks(img.shape, int(chunk or DEFAULT_CHUNK_PIXELS))
-    workers = _chunk_workers(dev)
+    workers = _chunk_workers(dev) if gen is None else 1
     if workers == 1:
         for sel in blocks:
             if cancel is not None and cancel():
@@ -264,7 +285,9 @@ def _hsi_chunks(model, img, result, kind, *, src, tgt, classes, chunk, dev, prog
             finish(*pending.popleft().result())
 
 
-def _pat_chunks(model, img, result, kind, *, src, tgt, classes, chunk, dev, progress, cancel):
+def _pat_chunks(
+    model, img, result, kind, *, src, tgt, classes, chunk, dev, progress, cancel, gen=None
+):
     bands = img.shape[0]
     h, w = img.shape[-2:]
     stack = img.reshape(bands, -1, h, w) if img.ndim == 4 else img[:, None]
@@ -296,7 +319,7 @@ def _pat_chunks(model, img, result, kind, *, src, tgt, classes, chunk, dev, prog
             cls = torch.as_tensor(
                 np.pad(c, ((0, 0), (0, ph), (0, pw)), mode="edge"), device=dev
             ).long()
-        y = _apply(model, x, kind, src, tgt, cls).float().cpu().numpy()
+        y = _apply(model, x, kind, src, tgt, cls, gen).float().cpu().numpy()
         if kind == "likelihood":  # one value per image: a constant map
             vals = np.broadcast_to(y[:, None, None], (len(y), h, w)).copy()
             vals[bad] = np.nan
@@ -323,6 +346,8 @@ def transfer_image(
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
     out: np.ndarray | None = None,
+    sample: bool = False,
+    seed: int | None = None,
 ) -> np.ndarray:
     """Transfer a spectral image from domain ``src`` to ``tgt``.
 
@@ -339,6 +364,11 @@ def transfer_image(
     cancel : polled before each chunk; returning True raises :class:`TransferCancelled`
     out : optional preallocated (bands, y, x) float32 array or memmap to write into; on error or
         cancel it is filled with NaN so no partial result survives
+    sample : draw one realisation: the source's missing noise is added before encoding
+        (:meth:`DomainTransferModel.transfer`), so the result carries the target domain's
+        variability; False (default) is the deterministic transfer
+    seed : seed of that draw (None with ``sample``: a random one); the same seed and chunk size
+        give the same realisation
 
     Returns
     -------
@@ -360,6 +390,7 @@ def transfer_image(
         progress=progress,
         cancel=cancel,
         out=out,
+        seed=_sample_seed(model, src, sample, seed),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from cinn_train_helpers import write_hsi_folders, write_pat_folders
+
 from napari_cinn_training.data import CropBatches, DataError, EpochSampler, SpectraBatches, prepare
 
 

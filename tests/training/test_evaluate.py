@@ -5,6 +5,7 @@ import shutil
 
 import numpy as np
 import pytest
+
 from napari_cinn_training.cli import main
 from napari_cinn_training.evaluate import EvaluationError, evaluate, resolve_method
 from napari_cinn_training.evaluate.data import load_folder
@@ -223,6 +224,7 @@ def test_model_file_method(tmp_path):
 def test_pat_unit_fit_export_then_evaluate(pat_folders, tmp_path):
     """UNIT for PAT images goes through the same CLI as the cINN and is scored as an image method."""
     from cinn_train_helpers import tiny_config, write_config
+
     from napari_cinn_training.baselines.unit import load_unit
 
     cfg = tiny_config(

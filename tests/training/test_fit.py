@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+
 from napari_cinn_training.cli import main
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 
-import napari_cinn_training.lit as lit
 import pytest
 from cinn_train_helpers import tiny_config, write_config
+
+import napari_cinn_training.lit as lit
 from napari_cinn_training.cli import main
 
 

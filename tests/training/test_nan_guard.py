@@ -6,11 +6,11 @@ import lightning as L
 import numpy as np
 import pytest
 import torch
-from napari_cinn_training.config import load_config
-from napari_cinn_training.lit import CINNModule, NonFiniteLossError
 from torch.utils.data import DataLoader
 
 from napari_cinn.core.spectra import HSI_WAVELENGTHS
+from napari_cinn_training.config import load_config
+from napari_cinn_training.lit import CINNModule, NonFiniteLossError
 
 
 def _module(**loss) -> CINNModule:

@@ -4,6 +4,8 @@ import json
 
 import numpy as np
 import pytest
+
+from napari_cinn.core.spectra import HSI_WAVELENGTHS, PAT_WAVELENGTHS
 from napari_cinn_training.simulate.chromophores import absorption, reduced_scattering
 from napari_cinn_training.simulate.hsi import (
     TISSUES,
@@ -13,8 +15,6 @@ from napari_cinn_training.simulate.hsi import (
     simulate_spectra,
 )
 from napari_cinn_training.simulate.pat import pat_subject
-
-from napari_cinn.core.spectra import HSI_WAVELENGTHS, PAT_WAVELENGTHS
 
 
 def test_absorption_table_has_expected_landmarks():
@@ -90,8 +90,9 @@ def test_pat_arteries_and_veins_differ_as_expected():
 
 
 def test_cli_writes_files_the_readers_open(tmp_path):
-    from napari_cinn_training.cli import main
     from spectral import envi
+
+    from napari_cinn_training.cli import main
 
     assert (
         main(

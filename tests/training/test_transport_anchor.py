@@ -6,11 +6,13 @@ import numpy as np
 import pytest
 import torch
 from cinn_train_helpers import tiny_config, write_config, write_hsi_folders
+
 from napari_cinn_training.cli import main
 
 
 def test_gaussian_ot_map_matches_pot():
     import ot
+
     from napari_cinn_training.lit import gaussian_ot_map
 
     rng = np.random.default_rng(0)

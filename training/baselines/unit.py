@@ -231,6 +231,7 @@ def fit_unit_on_arrays(
     import tempfile
 
     import lightning as L
+
     from napari_cinn_training.config import Config
     from napari_cinn_training.data import SpectralDataModule, from_arrays
     from napari_cinn_training.fit import build_trainer, planned_iterations

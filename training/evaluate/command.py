@@ -61,6 +61,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default="rf",
         help="classifier of the two-sample tests (logreg: faster, linear only)",
     )
+    parser.add_argument(
+        "--samples",
+        type=int,
+        default=0,
+        help="stochastic model files: train the transfer classifier on this many realisations "
+        "(0: the deterministic transfer); metrics use the first realisation",
+    )
     parser.add_argument("--device", default="auto", help="device for model files")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing report")
 
@@ -83,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
             classifiers=args.classifiers,
             device=args.device,
             c2st_classifier=args.c2st_classifier,
+            samples=args.samples,
             log=lambda s: print(s, file=sys.stderr),
         )
         write_report(metrics, arrays, args.out, overwrite=args.overwrite)

@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from napari_cinn.core.metrics import c2st_auc, frechet_distance, mmd2, per_wavelength_difference
+from napari_cinn.core.spectra import normalize_spectra
 from napari_cinn_training.evaluate.data import (
     EvaluationError,
     LabelledImage,
@@ -22,9 +25,6 @@ from napari_cinn_training.evaluate.data import (
     load_folder,
 )
 from napari_cinn_training.evaluate.methods import Method, resolve_method
-
-from napari_cinn.core.metrics import c2st_auc, frechet_distance, mmd2, per_wavelength_difference
-from napari_cinn.core.spectra import normalize_spectra
 
 CLASSIFIERS = ("rf", "lda")
 C2ST_N = 600  # spectra per set for the classifier two-sample tests
@@ -132,14 +132,20 @@ def _apply(
     fit_sim: np.ndarray,
     fit_real: np.ndarray,
     cache: dict,
+    realisation: int | None = None,
 ) -> np.ndarray:
-    """Transferred versions ``(n, bands)`` of the sampled sim spectra."""
+    """Transferred versions ``(n, bands)`` of the sampled sim spectra.
+
+    ``realisation`` k (stochastic methods) draws realisation k instead of the deterministic one.
+    """
+    if realisation is not None:
+        return _draw(method, sim, sample, cache, realisation)
     if method.fit is not None:
         transform = method.fit(fit_sim, fit_real)
         out = np.asarray(transform(sample.spectra), dtype=np.float32)
     elif method.per_pixel:
-        cube = sample.spectra.T[:, :, None]
-        out = np.asarray(method.image_transform(cube), dtype=np.float32)[:, :, 0].T
+        cube, cls = sample.spectra.T[:, :, None], _class_map(method, sample)
+        out = np.asarray(method.image_transform(cube, **cls), dtype=np.float32)[:, :, 0].T
     else:  # image-level model: transfer whole images once, then pick the sampled pixels
         out = np.empty_like(sample.spectra, dtype=np.float32)
         for i in np.unique(sample.image):
@@ -151,6 +157,31 @@ def _apply(
         raise EvaluationError(
             f"method {method.name} returned shape {out.shape}, expected {sample.spectra.shape}"
         )
+    return out
+
+
+def _class_map(method: Method, sample: Sample) -> dict:
+    """``classes=`` for class-conditional models (cINN_DY): sim pixels transfer with their labels."""
+    if method.model is None or not getattr(method.model, "n_classes", 0):
+        return {}
+    return {"classes": np.clip(sample.labels, 0, method.model.n_classes - 1)[:, None]}
+
+
+def _draw(method: Method, sim, sample: Sample, cache: dict, k: int) -> np.ndarray:
+    """Realisation ``k`` of a stochastic method (seeded by ``k`` and the image)."""
+    seed = 7919 * (k + 1)
+    if method.per_pixel:
+        cube, cls = sample.spectra.T[:, :, None], _class_map(method, sample)
+        out = method.sample_transform(cube, seed, **cls)
+        return np.asarray(out, dtype=np.float32)[:, :, 0].T
+    out = np.empty_like(sample.spectra, dtype=np.float32)
+    for i in np.unique(sample.image):
+        if (i, k) not in cache:
+            cache[i, k] = np.asarray(
+                method.sample_transform(sim[i].data, seed + int(i)), np.float32
+            )
+        rows = sample.image == i
+        out[rows] = cache[i, k].reshape(cache[i, k].shape[0], -1)[:, sample.pixel[rows]].T
     return out
 
 
@@ -167,6 +198,7 @@ def _one_seed(
     cache,
     log,
     c2st_classifier,
+    samples=0,
 ):
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(real))
@@ -179,9 +211,13 @@ def _one_seed(
     fit_sim = sample_pixels(sim, rng, per_image, None).spectra
     fit_real = sample_pixels(train, rng, per_image, None).spectra
     t0 = time.perf_counter()
-    transferred = _apply(method, sim, s_sim, fit_sim, fit_real, cache)
+    if samples and method.sample_transform is not None:  # K realisations: augmentation
+        draws = [_apply(method, sim, s_sim, fit_sim, fit_real, cache, k) for k in range(samples)]
+    else:
+        draws = [_apply(method, sim, s_sim, fit_sim, fit_real, cache)]
+    transferred = draws[0]  # metrics and figures: one realisation, as many pixels as sim
     log(
-        f"  seed {seed}: transfer {time.perf_counter() - t0:.1f} s; "
+        f"  seed {seed}: transfer {time.perf_counter() - t0:.1f} s ({len(draws)} realisation(s)); "
         f"{len(train)} real-train / {len(test)} real-test subjects"
     )
     x_sim, v_sim = _features(s_sim.spectra, norm)
@@ -195,12 +231,17 @@ def _one_seed(
             f"method {method.name} returned invalid (NaN/zero) spectra for "
             f"{x_sim.shape[0] - x_tr.shape[0]} of {x_sim.shape[0]} pixels"
         )
+    x_aug, y_aug = x_tr, y_tr  # the transfer classifier trains on every realisation
+    if len(draws) > 1:
+        feats = [_features(d, norm) for d in draws]
+        x_aug = np.concatenate([f[0] for f in feats])
+        y_aug = np.concatenate([s_sim.labels[f[1]] for f in feats])
     result: dict[str, dict[str, float]] = {}
     for kind in classifiers:
         scores = {}
         for name, x, y in (
             ("sim", x_sim, y_sim),
-            ("transfer", x_tr, y_tr),
+            ("transfer", x_aug, y_aug),
             ("real", x_rtrain, y_rtrain),
         ):
             clf = _make_classifier(kind, seed).fit(x, y)
@@ -231,6 +272,11 @@ def _one_seed(
         "wavelength_diff": float(diff_t.mean()),
         "wavelength_diff_sim": float(diff_s.mean()),
     }
+    if method.model is not None:
+        from napari_cinn_training.evaluate.latent import latent_health_of
+
+        health, latent_arrays = latent_health_of(method.model, s_sim.spectra, s_test.spectra)
+        transfer.update(health)
     log(f"  seed {seed}: metrics {time.perf_counter() - t0:.1f} s")
     arrays = {
         "sim": (x_sim, y_sim),
@@ -240,6 +286,8 @@ def _one_seed(
         "diff_transfer": diff_t,
         "diff_classes": classes_t,
     }
+    if method.model is not None:
+        arrays["latent_std"] = latent_arrays
     return result, transfer, arrays
 
 
@@ -266,6 +314,7 @@ def evaluate(
     device: str = "auto",
     log: Callable[[str], None] = lambda s: None,
     c2st_classifier: str = "rf",
+    samples: int = 0,
 ):
     """Score a transfer method; returns ``(metrics dict, arrays of the first seed for figures)``."""
     sim = load_folder(sim_dir, "sim")
@@ -283,6 +332,7 @@ def evaluate(
         log=log,
         sources=(str(sim_dir), str(real_dir)),
         c2st_classifier=c2st_classifier,
+        samples=samples,
     )
 
 
@@ -300,6 +350,7 @@ def evaluate_images(
     log: Callable[[str], None] = lambda s: None,
     sources: tuple[str, str] = ("(in memory)", "(in memory)"),
     c2st_classifier: str = "rf",
+    samples: int = 0,
 ):
     """:func:`evaluate` on images already in memory (one :class:`LabelledImage` per subject)."""
     classes = check_pair(sim, real)
@@ -327,6 +378,7 @@ def evaluate_images(
             cache,
             log,
             c2st_classifier,
+            samples,
         )
         figure_arrays = figure_arrays or arrays
         for kind, scores in result.items():
@@ -349,6 +401,7 @@ def evaluate_images(
         "classes": {int(c): names.get(int(c), str(c)) for c in classes},
         "headline_classifier": headline,
         "c2st_classifier": c2st_classifier,
+        "realisations": samples if m.sample_transform is not None and samples else 1,
     }
     for key in SCALARS:
         if key in per_clf[headline]:

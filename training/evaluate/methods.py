@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
 from napari_cinn_training.evaluate.data import EvaluationError
 
 SpectraTransform = Callable[[np.ndarray], np.ndarray]
@@ -53,6 +54,10 @@ class Method:
     image_transform: Callable[[np.ndarray], np.ndarray] | None = None
     per_pixel: bool = True
     description: str = ""
+    #: stochastic methods: ``sample_transform(cube, seed)`` gives one realisation
+    sample_transform: Callable[[np.ndarray, int], np.ndarray] | None = None
+    #: the loaded cINN for model files (latent-health figures), else None
+    model: object | None = None
 
 
 def _import_target(target: str) -> FitFunction:
@@ -79,19 +84,27 @@ def _from_model(path: Path, device: str) -> Method:
     src = "sim" if "sim" in domains else domains[0]
     dst = "real" if "real" in domains else domains[-1]
 
-    def image_transform(cube: np.ndarray) -> np.ndarray:
-        return transfer_image(model, cube, src, dst, device=device)
+    def image_transform(cube: np.ndarray, classes=None) -> np.ndarray:
+        return transfer_image(model, cube, src, dst, classes=classes, device=device)
+
+    def sample_transform(cube: np.ndarray, seed: int, classes=None) -> np.ndarray:
+        return transfer_image(
+            model, cube, src, dst, classes=classes, device=device, sample=True, seed=seed
+        )
 
     return Method(
         path.name,
         image_transform=image_transform,
         per_pixel=model.modality == "hsi",
         description=f"cINN model {path} ({model.modality}, {src}→{dst})",
+        sample_transform=sample_transform if model.can_sample(src) else None,
+        model=model,
     )
 
 
 def _from_unit(path: Path) -> Method:
     import torch
+
     from napari_cinn_training.baselines.unit import load_unit, spectra_transform
 
     net = load_unit(path)

@@ -29,6 +29,11 @@ ROWS = (
     ("frechet_sim_real", "Fréchet distance sim vs real"),
     ("wavelength_diff", "mean per-wavelength abs. difference of medians, transferred vs real"),
     ("wavelength_diff_sim", "mean per-wavelength abs. difference of medians, sim vs real"),
+    ("latent_std_sim", "latent health: median per-dim std, sim (as trained: with its noise)"),
+    ("latent_std_sim_clean", "latent health: median per-dim std, sim without noise"),
+    ("latent_std_real", "latent health: median per-dim std, real"),
+    ("latent_w2_sim", "latent health: mean Gaussian W2 to N(0,1), sim"),
+    ("latent_w2_real", "latent health: mean Gaussian W2 to N(0,1), real"),
 )
 
 
@@ -77,6 +82,8 @@ def markdown(metrics: dict) -> str:
         "![mean spectra](mean_spectra.png)",
         "",
     ]
+    if "latent_std_real" in metrics:
+        lines += ["![latent health](latent_health.png)", ""]
     return "\n".join(lines)
 
 
@@ -100,6 +107,8 @@ def write_report(metrics: dict, arrays: dict, out: Path, *, overwrite: bool = Fa
         "difference_violins.png",
         "mean_spectra.png",
     ]
+    if "latent_std" in arrays:
+        names.append("latent_health.png")
     taken = [n for n in names if (out / n).exists()]
     if taken and not overwrite:
         raise FileExistsError(f"{out} already holds {', '.join(taken)} (pass --overwrite)")
@@ -121,6 +130,14 @@ def write_report(metrics: dict, arrays: dict, out: Path, *, overwrite: bool = Fa
         )
         difference_violins(arrays, wl, tmp["difference_violins.png"], metrics["method"])
         mean_spectra(arrays, wl, tmp["mean_spectra.png"], metrics["method"], classes)
+        if "latent_std" in arrays:
+            from napari_cinn_training.evaluate.latent import latent_strip
+
+            latent_strip(
+                arrays["latent_std"],
+                tmp["latent_health.png"],
+                f"latent health: {metrics['method']}",
+            )
         for n in names:
             os.replace(tmp[n], out / n)
     finally:

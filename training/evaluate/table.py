@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+
 from napari_cinn_training.evaluate.data import EvaluationError
 
 #: (metrics.json key, column title)

@@ -17,9 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from napari_cinn_training.simulate.chromophores import absorption
 
 from napari_cinn.core.spectra import HSI_WAVELENGTHS
+from napari_cinn_training.simulate.chromophores import absorption
 
 #: Names of the labels; 0 is unlabelled (thin gaps between annotated organs).
 LABEL_NAMES: dict[int, str] = {

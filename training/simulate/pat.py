@@ -18,11 +18,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from napari_cinn_training.simulate.chromophores import absorption, reduced_scattering
-from napari_cinn_training.simulate.hsi import Subject, subject_rng
 from scipy import ndimage
 
 from napari_cinn.core.spectra import PAT_WAVELENGTHS
+from napari_cinn_training.simulate.chromophores import absorption, reduced_scattering
+from napari_cinn_training.simulate.hsi import Subject, subject_rng
 
 LABEL_NAMES: dict[int, str] = {0: "background", 1: "artery", 2: "vein"}
 PIXEL_MM = 0.2
