@@ -271,7 +271,7 @@ def fit(cfg: Config, resume: str | None = None, force: bool = False) -> dict[str
 
     import lightning as L
 
-    from .data import SpectralDataModule, prepare, training_arrays
+    from .data import Sampling, SpectralDataModule, prepare, training_arrays
 
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     t0 = time.perf_counter()
@@ -283,6 +283,7 @@ def fit(cfg: Config, resume: str | None = None, force: bool = False) -> dict[str
         val_fraction=d.val_fraction,
         seed=cfg.seed,
         background=d.background,
+        sampling=Sampling.from_config(d),
     )
     print(f"[cinn-train] data: {data.describe()}", flush=True)
     dm = SpectralDataModule(
@@ -310,7 +311,7 @@ def fit(cfg: Config, resume: str | None = None, force: bool = False) -> dict[str
         if cfg.method == "cinn" and cfg.loss.real_classes == "pseudo":
             from .pseudo_labels import labelled_sim_spectra
 
-            sim_x, sim_y = labelled_sim_spectra(data.train["sim"].subjects, seed=cfg.seed)
+            sim_x, sim_y = labelled_sim_spectra(data.train["sim"], seed=cfg.seed)
             module.fit_pseudo_labels(sim_x, sim_y, arrays["real"])
     trainer = build_trainer(cfg, n_batches, adversarial)
     warnings.filterwarnings(
