@@ -31,7 +31,14 @@ from pathlib import Path
 
 ARROWS = ("→", "->", "2")
 FORMATS = ("npz", "hdr", "npy", "tif", "dat")
-_SIDECARS = ("_labels.npy", "_labels.json", "_wavelengths.json", ".provenance.json")
+_SIDECARS = (
+    "_labels.npy",
+    "_labels.json",
+    "_wavelengths.json",
+    "_seg.npy",
+    "_ind.npy",
+    ".provenance.json",
+)
 
 
 class UsageError(ValueError):
@@ -81,6 +88,7 @@ def expand_inputs(inputs: list[str]) -> list[Path]:
             and p.suffix.lower() in READ_EXTENSIONS
             and not name.startswith(".")
             and not any(name.endswith(s) for s in _SIDECARS)
+            and not (p.suffix.lower() == ".dat" and p.with_suffix(".hdr").exists())  # ENVI data
         )
 
     files: list[Path] = []

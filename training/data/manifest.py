@@ -20,7 +20,8 @@ from .sources import DomainData
 def _parts(path: Path) -> list[Path]:
     parts = [path]
     if path.suffix.lower() == ".hdr":
-        parts += [q for q in (path.with_suffix(".img"), path.with_suffix(".raw")) if q.exists()]
+        exts = (".img", ".raw", ".dat", ".bil", ".bip", ".bsq")
+        parts += [q for q in (path.with_suffix(e) for e in exts) if q.exists()]
     return parts
 
 

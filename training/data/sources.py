@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 DOMAINS = ("sim", "real")
 #: file types read as cubes; label / wavelength sidecars are skipped
 EXTENSIONS = (".hdr", ".dat", ".npy", ".npz", ".tif", ".tiff", ".h5", ".hdf5")
-_SIDECARS = ("_labels.npy", "_wavelengths.json")
+_SIDECARS = ("_labels.npy", "_wavelengths.json", "_seg.npy", "_ind.npy")
 
 
 class DataError(ValueError):
@@ -125,20 +125,30 @@ def list_files(path: str | Path, domain: str) -> list[Path]:
         return [p]
     if not p.is_dir():
         raise DataError(f"{domain} data folder {str(p)!r} does not exist")
-    files = sorted(
-        f
-        for f in p.iterdir()
-        if f.is_file()
-        and f.suffix.lower() in EXTENSIONS
-        and not any(f.name.endswith(s) for s in _SIDECARS)
-        and not f.name.startswith(".")
-    )
+    files = _cube_files(p.iterdir())
+    if not files:  # a nested layout, e.g. HeiPorSPECTRAL subjects/<subject>/<timestamp>/
+        files = _cube_files(
+            f for f in p.rglob("*") if not f.relative_to(p).parts[0].startswith(".")
+        )
     if not files:
         raise DataError(
             f"{domain} data folder {str(p)!r} holds no readable spectral files "
             f"(looked for {', '.join(EXTENSIONS)})"
         )
     return files
+
+
+def _cube_files(candidates) -> list[Path]:
+    """Spectral files among ``candidates``, sorted; sidecars and ENVI data files skipped."""
+    return sorted(
+        f
+        for f in candidates
+        if f.is_file()
+        and f.suffix.lower() in EXTENSIONS
+        and not any(f.name.endswith(s) for s in _SIDECARS)
+        and not f.name.startswith(".")
+        and not (f.suffix.lower() == ".dat" and f.with_suffix(".hdr").exists())
+    )
 
 
 def read_image(path: Path, with_labels: bool):
