@@ -96,7 +96,9 @@ def main() -> dict:
 
     # the encoding alone, same pixels, no GUI: with one torch thread as the dock does
     # (project_clouds(threads=1)) and with THREADS, to show what shared cores do to the latter
-    from napari_cinn.core.projection import features, gather_spectra, torch_threads
+    from napari_cinn.core.clouds import features
+    from napari_cinn.core.picking import gather_spectra
+    from napari_cinn.core.transfer import torch_threads
 
     spectra = gather_spectra(viewer.layers["sim"].data, res.clouds[0].index)
     enc_by_threads = {}
@@ -106,7 +108,7 @@ def main() -> dict:
             features(spectra, "latent", model=model, domain="sim", wavelengths=wl)
             enc_by_threads[threads] = (time.perf_counter() - t1) * n / len(spectra)
     enc = enc_by_threads[1]
-    while widget._worker is not None:
+    while widget.job.worker is not None:
         app.processEvents()
     viewer.close()
 

@@ -68,7 +68,7 @@ def write_cube(folder: Path, shape: tuple[int, int, int]) -> Path:
 
 
 def model_file(folder: Path, quick: bool) -> tuple[Path, str]:
-    from napari_cinn.widgets._transfer_logic import shipped_models
+    from napari_cinn.widgets._logic.models import shipped_models
 
     shipped = [p for p in shipped_models() if "hsi" in p.name]
     if shipped and not quick:
@@ -129,7 +129,7 @@ def bench_viewer(path: Path, model: Path, chunk: int | None, skip_transfer: bool
     widget.layer_combo.setCurrentText(layer.name)
     widget.chunk = chunk
     progress: list[float] = []
-    widget._relay.progressed.connect(lambda s, d, t: progress.append(d / t))
+    widget.job.progressed.connect(lambda s, d, t: progress.append(d / t))
     ticks: list[float] = []
     timer = QTimer()
     timer.timeout.connect(lambda: ticks.append(time.perf_counter()))

@@ -1,5 +1,5 @@
 """Make the README screenshots in one run: ``docs/images/transfer.png``, ``spectra.png``,
-``latent.png`` and ``compare.png``.
+``latent.png``, ``latent_health.png`` and ``compare.png``.
 
 Run from the repository root (it starts its own virtual display when none is set)::
 
@@ -15,7 +15,8 @@ when the model is missing). Each dock is added, shown, photographed and removed 
    mean ± std over the pixels that are bladder in both (so every layer's curve shows one tissue).
 3. *Latent space*: all 4096 pixels of the simulated and of the real-like cube encoded by the trained
    model, PCA fitted on the real-like cube; the clicked pixel is starred and a box round the
-   cleanest tissue cluster paints those pixels into a Labels layer (linked brushing).
+   cleanest tissue cluster paints those pixels into a Labels layer (linked brushing). Then the
+   dock's *Latent health* tab: the per-dimension std of each cube's codes (N(0, 1) wants 1).
 4. *Compare*: side by side in napari's grid, per-wavelength |Δ median| per class to the real-like
    cube with MMD² and C2ST AUC.
 """
@@ -108,7 +109,7 @@ def _clean_cluster(viewer, res):
     ref = next(c for c in res.clouds if c.name == res.reference)
     labels = np.asarray(viewer.layers[REAL_LABELS].data)[ref.index]
     names = json.loads((ROOT / "sample_data" / f"{REAL}_labels.json").read_text(encoding="utf-8"))
-    from napari_cinn.core.projection import points_in_polygon
+    from napari_cinn.core.polygons import points_in_polygon
 
     best = None
     for value in np.unique(labels[labels > 0]):
@@ -183,18 +184,18 @@ def shot_spectra(viewer, app) -> tuple[int, int]:
     return y, x
 
 
-def shot_latent(viewer, app, model, pixel: tuple[int, int]) -> None:
+def shot_latent(viewer, app, pixel: tuple[int, int]) -> None:
     show_only(viewer, [SIM])
     dock_widget, widget = dock(viewer, "Latent space")
-    widget.set_model(model)
-    widget.model_path.setText(str(MODEL.relative_to(ROOT)))
+    if not widget.load_model(str(MODEL)):
+        raise RuntimeError(f"the Latent dock refused {MODEL}: {widget.status.text()}")
     # the transferred layer is left out: in latent space it lies exactly on hsi_sim (the transfer
     # keeps the latent code; the dock says so when both are projected)
     widget.set_checked([SIM, REAL])
     widget.reference.setCurrentText(REAL)
     widget.n_pixels.setValue(5000)  # every pixel of the 64×64 samples
     widget.compute()
-    wait_for(app, lambda: widget._worker is None, "the latent projection")
+    wait_for(app, lambda: not widget.running, "the latent projection")
     if widget.result is None:
         raise RuntimeError(f"no latent projection: {widget.status.text()}")
     res = widget.result
@@ -208,6 +209,12 @@ def shot_latent(viewer, app, model, pixel: tuple[int, int]) -> None:
     widget.plot.draw()
     save(viewer, app, "latent.png")
     print(f"  latent: {res.space} space; box round {tissue}; {widget.status.text()}")
+    # the same projection's latent health: per-dimension std strip of each domain, in words
+    widget.tabs.setCurrentIndex(1)
+    widget.health_plot.draw()
+    save(viewer, app, "latent_health.png")
+    print(f"  latent health: {widget.health_text.text()}")
+    widget.tabs.setCurrentIndex(0)
     undock(viewer, dock_widget)
     viewer.layers.remove("latent selection")
 
@@ -220,7 +227,7 @@ def shot_compare(viewer, app) -> None:
     widget.reference.setCurrentText(REAL)
     widget.roi.setCurrentText(REAL_LABELS)
     widget.compute_summary()
-    wait_for(app, lambda: widget._worker is None, "the comparison")
+    wait_for(app, lambda: widget.job.worker is None, "the comparison")
     widget.side_btn.click()
     viewer.layers.selection.active = viewer.layers[TRANSFERRED]
     widget.plot.draw()
@@ -267,7 +274,7 @@ def main() -> int:
     try:
         shot_transfer(viewer, app)
         pixel = shot_spectra(viewer, app)
-        shot_latent(viewer, app, model, pixel)
+        shot_latent(viewer, app, pixel)
         shot_compare(viewer, app)
     finally:
         viewer.close()

@@ -30,6 +30,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "napari_cinn_training.batch_transfer",
         "transfer folders of spectral files with a model file (headless, resumable)",
     ),
+    "import-udt": (
+        "napari_cinn_training.import_udt",
+        "convert a UDT-cINN (paper code) HSI checkpoint into a model file",
+    ),
     "table": (
         "napari_cinn_training.evaluate.table",
         "pool evaluation reports (e.g. training seeds) into one table",

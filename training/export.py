@@ -53,6 +53,12 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
         or "state_dict" not in ckpt
         or "config" not in ckpt.get("hyper_parameters", {})
     ):
+        state = ckpt.get("state_dict", {}) if isinstance(ckpt, dict) else {}
+        if any(str(k).startswith("model.module_list.") for k in state):
+            raise ExportError(
+                f"{path}: a UDT-cINN (paper code) checkpoint, not a cinn-train one (it has no "
+                "config inside); convert it with `cinn-train import-udt`"
+            )
         raise ExportError(f"{path}: not a cinn-train checkpoint (no state_dict/config inside)")
     return ckpt
 

@@ -192,7 +192,8 @@ def _read_header(path: Path) -> dict[str, Any]:
             kind = "a PyTorch/zip checkpoint" if head[:2] == b"PK" else "a Python pickle"
             raise ModelFileError(
                 f"{path.name} is {kind}, not a safetensors model file; napari-cinn never "
-                "unpickles files. Convert a training checkpoint with `cinn-train export`."
+                "unpickles files. Convert a training checkpoint with `cinn-train export` "
+                "(a UDT-cINN paper checkpoint with `cinn-train import-udt`)."
             )
         if len(head) < 8:
             raise ModelFileError(

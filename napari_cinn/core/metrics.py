@@ -2,8 +2,8 @@
 
 One implementation shared by ``cinn-train evaluate`` and the Compare dock. Every function takes
 spectra as ``(n, bands)`` arrays (rows = samples; compare transferred vs real, or sim vs real) and
-subsamples large inputs reproducibly (``max_n`` per set, ``seed``), so calls stay within about a
-second on a laptop core. Non-finite rows are dropped.
+subsamples large inputs reproducibly (``max_n`` per set, ``seed``), so the cost does not grow
+with the image size. Non-finite rows are dropped.
 
 - :func:`mmd2` — unbiased squared maximum mean discrepancy, Gaussian kernel, median heuristic.
 - :func:`c2st_auc` — classifier two-sample test: cross-validated ROC AUC of a classifier telling

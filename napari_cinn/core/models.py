@@ -44,6 +44,11 @@ DEFAULT_HYPER: dict[str, dict[str, Any]] = {
         "intensity_exponent": 0.1,
         "n_classes": 0,
         "standardize": "band",
+        # for UDT-cINN imports (docs/readers.md): FrEIA's reverse_permutation; e = 0 decodes to
+        # unit norm (True) or only undoes the standardisation (False); condition class names
+        "reverse_permutation": False,
+        "unit_norm_output": True,
+        "class_names": [],
     },
     "pat": {
         "n_scales": 3,
@@ -117,9 +122,13 @@ class DomainTransferModel(nn.Module):
                     subnet_constructor=mlp_subnet(int(h["hidden"])),
                     affine_clamping=float(h["clamp"]),
                     global_affine_init=float(h["global_affine_init"]),
+                    reverse_permutation=bool(h.get("reverse_permutation", False)),
                     **cond,
                 )
             self._has_cond = n_cond_blocks > 0
+            names = list(h.get("class_names") or [])
+            if names and len(names) != self.n_classes:
+                raise ValueError(f"{len(names)} class_names for n_classes={self.n_classes}")
         else:
             blocks = [int(b) for b in h["blocks_per_scale"]]
             if len(blocks) != int(h["n_scales"]):
@@ -253,9 +262,11 @@ class DomainTransferModel(nn.Module):
         r0 = self.ref_norm[self._one_row(idx)].reshape(-1, *([1] * (x.ndim - 1)))
         r = self._norms(x)
         if not rev:  # v = x / r * (r / r0) ** e
+            if e == 0:  # the paper's plain normalisation, computed as its code does
+                return x / r.clamp_min(1e-30)
             return x * (r.clamp_min(1e-30) ** (e - 1) / r0**e)
-        if e == 0:  # plain normalisation cannot restore brightness: keep unit norm
-            return x / r
+        if e == 0:  # plain normalisation cannot restore brightness: unit norm, or as decoded
+            return x / r if self.hyper.get("unit_norm_output", True) else x
         # |v| = (r / r0) ** e  =>  r = r0 * |v| ** (1 / e)
         return x * (r0 * r.clamp_min(1e-30) ** (1.0 / e) / r)
 

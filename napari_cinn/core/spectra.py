@@ -59,6 +59,33 @@ def same_grid(a, b, atol: float = 0.5) -> bool:
     return a.shape == b.shape and bool(np.allclose(a, b, atol=atol, rtol=0))
 
 
+def grid_problem(
+    expected, n_bands: int, wavelengths=None, *, allow_resample: bool = False, noun: str = "image"
+) -> str | None:
+    """Why data with ``n_bands`` (and ``wavelengths``) do not fit a model's grid ``expected``.
+
+    None when they fit: the same grid, or (``allow_resample``) a grid covering the model's range.
+    ``noun`` names the data in the sentence ("image", "layer"), e.g. *model expects 16 bands
+    700–850 nm; layer has 100 bands 500–995 nm (enable resampling to interpolate)*.
+    """
+    expected = np.asarray(expected, dtype=float).ravel()
+    expects = f"model expects {describe_grid(expected)}"
+    if wavelengths is None:
+        if n_bands != expected.size:
+            return f"{expects}; {noun} has {n_bands} bands (and no wavelengths)"
+        return None
+    wl = np.asarray(wavelengths, dtype=float).ravel()
+    if wl.size != n_bands:
+        return f"{noun} has {n_bands} bands but {wl.size} wavelengths"
+    if same_grid(wl, expected):
+        return None
+    if allow_resample:
+        if wl.size > 1 and wl[0] <= expected[0] + 1e-6 and wl[-1] >= expected[-1] - 1e-6:
+            return None
+        return f"{expects}; {noun} has {describe_grid(wl)}, which does not cover that range"
+    return f"{expects}; {noun} has {describe_grid(wl)} (enable resampling to interpolate)"
+
+
 def valid_spectra(spectra: np.ndarray) -> np.ndarray:
     """Mask of usable spectra ``(n,)``: all values finite and not all zero. ``spectra`` is ``(n, bands)``."""
     s = np.asarray(spectra)

@@ -173,7 +173,7 @@ def write_wavelength_sidecar(path: Path, image, overwrite: bool) -> Path:
     return target
 
 
-def finish_image(path: Path, data, wavelengths, labels, names, meta: dict[str, Any]):
+def finish_image(path: Path, data, wavelengths, labels, names, meta: dict[str, Any], extras=None):
     """Build the SpectralImage for ``path``: fill in assumed wavelengths and the domain guess,
     and turn validation errors into ``SpectralFileError`` naming the file."""
     from ._image import SpectralImage
@@ -199,6 +199,6 @@ def finish_image(path: Path, data, wavelengths, labels, names, meta: dict[str, A
         if guess:
             meta["domain"] = guess
     try:
-        return SpectralImage(data, wavelengths, labels, names, meta)
+        return SpectralImage(data, wavelengths, labels, names, meta, extras or {})
     except ValueError as exc:
         raise SpectralFileError(f"{path}: {exc}") from exc

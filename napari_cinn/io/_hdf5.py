@@ -1,14 +1,10 @@
-"""SIMPA-style HDF5 simulation output (read only), via ``h5py``.
+"""HDF5 spectral files (read only), via ``h5py``: which writer made the file decides the reader.
 
-SIMPA stores one dataset per wavelength in a group named after the data field, e.g.
-``/simulations/reconstructed_data/700`` or
-``/simulations/optical_forward_model_output/initial_pressure/700``, the wavelengths in
-``/settings/wavelengths`` and the tissue segmentation in ``/simulations/simulation_properties/seg``.
-We stack the per-wavelength arrays (sorted by wavelength) into ``(bands, ...)``. SIMPA arrays are
-spatially ``(x, z)`` or ``(x, y, z)`` (z = depth); singleton axes are dropped and the axes reversed
-so depth runs down the image: ``(bands, z, x)`` or ``(bands, z, y, x)``.
-
-A plain file with top-level datasets ``data`` ``(bands, y, x)`` and ``wavelengths`` also works.
+- SIMPA simulation output (a ``/simulations`` group): :mod:`._simpa`, option ``field``;
+- patato PAT files (a ``/recons`` group, or raw data with ``/wavelengths``): :mod:`._patato`,
+  options ``frame`` and ``recon``;
+- a plain file with top-level datasets ``data`` ``(bands, y, x)`` and ``wavelengths`` (optional
+  ``labels``).
 """
 
 from __future__ import annotations
@@ -19,25 +15,21 @@ import numpy as np
 
 from ._common import finish_image, read_label_sidecars
 from ._image import SpectralFileError, SpectralImage
-
-#: data fields tried in order: what a PAT user most likely wants to see first
-FIELDS = (
-    "simulations/reconstructed_data",
-    "simulations/optical_forward_model_output/initial_pressure",
-    "simulations/initial_pressure",
-    "simulations/optical_forward_model_output/fluence",
-    "simulations/simulation_properties/mua",
-)
-SEGMENTATION = "simulations/simulation_properties/seg"
+from ._simpa import FIELDS  # noqa: F401 - re-exported: the napari sniff uses it
 
 
-def _spatial(arr: np.ndarray) -> np.ndarray:
-    arr = np.squeeze(np.asarray(arr))
-    return arr.T if arr.ndim >= 2 else arr
-
-
-def read_hdf5(path: Path) -> SpectralImage:
+def read_hdf5(
+    path: Path,
+    *,
+    labels: bool = True,
+    field: str | None = None,
+    frame: int | None = None,
+    recon: str | None = None,
+) -> SpectralImage:
     import h5py
+
+    from ._patato import is_patato, read_patato
+    from ._simpa import is_simpa, read_simpa
 
     path = Path(path)
     try:
@@ -45,48 +37,36 @@ def read_hdf5(path: Path) -> SpectralImage:
     except Exception as exc:  # noqa: BLE001
         raise SpectralFileError(f"{path}: not a readable HDF5 file ({exc})") from exc
     with fh:
-        if "data" in fh and isinstance(fh["data"], h5py.Dataset):
-            data = np.asarray(fh["data"], dtype=np.float32)
-            wl = np.asarray(fh["wavelengths"]) if "wavelengths" in fh else None
-            labels = np.asarray(fh["labels"]) if "labels" in fh else None
-            if labels is None:
-                labels, names = read_label_sidecars(path)
-            else:
-                names = None
-            return finish_image(path, data, wl, labels, names, {"format": "hdf5"})
-        field = next((f for f in FIELDS if f in fh and isinstance(fh[f], h5py.Group)), None)
-        if field is None:
-            raise SpectralFileError(
-                f"{path}: no spectral data found (expected a top-level 'data' dataset or a SIMPA "
-                f"group such as /{FIELDS[0]}/<wavelength>)"
+        plain = "data" in fh and isinstance(fh["data"], h5py.Dataset)
+        simpa = not plain and is_simpa(fh)
+        patato = not plain and not simpa and is_patato(fh)
+        misplaced = [
+            name
+            for name, value, ok in (
+                ("field", field, simpa),
+                ("frame", frame, patato),
+                ("recon", recon, patato),
             )
-        group = fh[field]
-        entries = []
-        for key in group:
-            try:
-                entries.append((float(key), key))
-            except ValueError:
-                continue
-        if not entries:
-            raise SpectralFileError(f"{path}: /{field} holds no per-wavelength datasets")
-        entries.sort()
-        try:
-            planes = [_spatial(group[key][()]) for _, key in entries]
-            data = np.stack(planes).astype(np.float32)
-        except ValueError as exc:
+            if value is not None and not ok
+        ]
+        if misplaced:
+            kind = "SIMPA" if simpa else "patato" if patato else "plain 'data'"
             raise SpectralFileError(
-                f"{path}: the wavelengths in /{field} have different image shapes"
-            ) from exc
-        wl = np.array([w for w, _ in entries])
-        if data.ndim == 2:  # one spatial axis only: cannot show as an image
-            raise SpectralFileError(f"{path}: /{field} holds 1-D data, not images")
-        labels = names = None
-        if SEGMENTATION in fh:
-            seg = _spatial(fh[SEGMENTATION][()])
-            if seg.shape == data.shape[1:]:
-                labels = np.round(seg).astype(np.int32)
-        side_labels, names = read_label_sidecars(path)
-        if labels is None:
-            labels = side_labels
-        meta = {"format": "simpa-hdf5", "field": field.rsplit("/", 1)[-1]}
-    return finish_image(path, data, wl, labels, names, meta)
+                f"{path}: option {', '.join(misplaced)} does not apply to a {kind} file"
+            )
+        if simpa:
+            return read_simpa(fh, path, labels=labels, field=field)
+        if patato:
+            return read_patato(fh, path, labels=labels, frame=frame, recon=recon)
+        if not plain:
+            raise SpectralFileError(
+                f"{path}: no spectral data found (expected a top-level 'data' dataset, a SIMPA "
+                "/simulations group or a patato /recons group)"
+            )
+        data = np.asarray(fh["data"], dtype=np.float32)
+        wl = np.asarray(fh["wavelengths"]) if "wavelengths" in fh else None
+        mask = np.asarray(fh["labels"]) if labels and "labels" in fh else None
+        names = None
+        if mask is None and labels:
+            mask, names = read_label_sidecars(path)
+        return finish_image(path, data, wl, mask, names, {"format": "hdf5"})

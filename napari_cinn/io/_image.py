@@ -23,15 +23,23 @@ class LazyCube:
     Wraps an array-like ``base`` of shape ``(bands, ...)`` and applies, only to the part that is
     read, a band permutation (``band_order``, e.g. to sort unsorted ENVI wavelengths) and a
     conversion to native float32 (divided by ``scale``, e.g. an ENVI reflectance scale
-    factor). Slicing returns NumPy arrays; ``np.asarray`` reads everything.
+    factor). Raw values equal to ``nodata`` (an ENVI ``data ignore value``) become NaN, so they
+    drop out of every statistic and of training. Slicing returns NumPy arrays; ``np.asarray``
+    reads everything.
     napari accepts it as layer data (it has ``shape``, ``dtype``, ``ndim`` and ``__getitem__``).
     """
 
     def __init__(
-        self, base, band_order: np.ndarray | None = None, dtype=np.float32, scale: float = 1.0
+        self,
+        base,
+        band_order: np.ndarray | None = None,
+        dtype=np.float32,
+        scale: float = 1.0,
+        nodata: float | None = None,
     ):
         self.base = base
         self.scale = float(scale)
+        self.nodata = None if nodata is None or np.isnan(nodata) else float(nodata)
         self.band_order = None if band_order is None else np.asarray(band_order, dtype=np.intp)
         self.dtype = np.dtype(dtype)
         self.shape = tuple(int(s) for s in base.shape)
@@ -49,9 +57,13 @@ class LazyCube:
         return f"LazyCube(shape={self.shape}, dtype={self.dtype}, base={type(self.base).__name__})"
 
     def _convert(self, arr) -> np.ndarray:
-        out = np.asarray(arr).astype(self.dtype, copy=True)
+        raw = np.asarray(arr)
+        out = raw.astype(self.dtype, copy=True)
         if self.scale != 1.0:
             out /= self.scale
+        if self.nodata is not None:
+            flag = raw.dtype.type(self.nodata) if raw.dtype.kind == "f" else self.nodata
+            out[raw == flag] = np.nan
         return out
 
     def __getitem__(self, key) -> np.ndarray:
@@ -95,7 +107,10 @@ class SpectralImage:
     wavelengths : (bands,) float64, nm, strictly increasing
     labels : (y, x) or (z, y, x) int array, or None (0 = background / unlabelled)
     label_names : {label value: name}, or None
-    metadata : free-form dict; known keys: "domain" ("sim", "real", ...), "subject", "source"
+    metadata : free-form dict; known keys: "domain" ("sim", "real", ...), "subject", "source",
+        "notes" (list of sentences the reader wants the user to see, e.g. an assumed byte order)
+    extras : {name: (y, x) or (z, y, x) array} of per-pixel maps that come with the image (e.g.
+        the oxygenation map of a PAT simulation); shown as extra layers, never used as data
     """
 
     data: Any
@@ -103,6 +118,7 @@ class SpectralImage:
     labels: np.ndarray | None = None
     label_names: dict[int, str] | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    extras: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         shape = tuple(np.shape(self.data))
@@ -132,6 +148,13 @@ class SpectralImage:
         if self.label_names is not None:
             self.label_names = {int(k): str(v) for k, v in self.label_names.items()}
         self.metadata = dict(self.metadata or {})
+        extras = {}
+        for name, arr in (self.extras or {}).items():
+            arr = np.asarray(arr)
+            if arr.shape != shape[1:]:
+                raise ValueError(f"map {name!r} has shape {arr.shape} but the image is {shape[1:]}")
+            extras[str(name)] = arr
+        self.extras = extras
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -157,4 +180,5 @@ class SpectralImage:
             None if self.labels is None else np.array(self.labels),
             None if self.label_names is None else dict(self.label_names),
             dict(self.metadata),
+            dict(self.extras),
         )

@@ -23,9 +23,16 @@ _NOTHING: LayerData = [(None,)]
 
 def _looks_spectral(path: Path) -> bool:
     """Cheap sniff for generic extensions that other readers also claim."""
+    from . import ENVI_DATA_EXTENSIONS
+    from ._envi_layouts import header_beside
+
     ext = path.suffix.lower()
     if ext == ".hdr":
         return True
+    if ext in (*ENVI_DATA_EXTENSIONS, ".dat") and header_beside(path) is not None:
+        return True  # an ENVI data file with its header beside it
+    if ext in ENVI_DATA_EXTENSIONS:
+        return False  # .img/.raw without a header: some other format
     try:
         if ext == ".npy":
             with open(path, "rb") as fh:
@@ -34,10 +41,12 @@ def _looks_spectral(path: Path) -> bool:
                     shape = np.lib.format.read_array_header_1_0(fh)[0]
                 else:
                     shape = np.lib.format.read_array_header_2_0(fh)[0]
-            return len(shape) in (3, 4)
+            return len(shape) in (3, 4) or (
+                len(shape) == 2 and (shape[1] in (16, 100) or _has_wl_sidecar(path))
+            )
         if ext == ".npz":
             with np.load(path, allow_pickle=False) as z:
-                return "data" in z.files
+                return "data" in z.files or "reconstruction" in z.files
         if ext == ".dat":
             head = np.fromfile(path, dtype=">i4", count=3)
             size = path.stat().st_size
@@ -58,7 +67,7 @@ def _looks_spectral(path: Path) -> bool:
             from ._hdf5 import FIELDS
 
             with h5py.File(path, "r") as fh:
-                return "data" in fh or any(f in fh for f in FIELDS)
+                return "data" in fh or "recons" in fh or any(f in fh for f in FIELDS)
     except Exception:  # noqa: BLE001 - broken generic files: our format? ask the full reader
         return ext in (".npz", ".dat") and path.exists()
     return False
@@ -99,6 +108,8 @@ def read_layers(path: str | list[str]) -> LayerData:
         return _NOTHING
     if "wavelengths_assumed" in image.metadata:
         _notify_warning(f"{p.name}: {image.metadata['wavelengths_assumed']}")
+    for note in image.metadata.get("notes", []):
+        _notify_warning(f"{p.name}: {note}")
     return layer_tuples(image, p.stem)
 
 

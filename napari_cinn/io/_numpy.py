@@ -3,6 +3,9 @@
 ``.npz`` keys: ``data`` (bands, y, x), optional ``wavelengths`` (bands,), ``labels`` (y, x),
 ``label_names`` and ``metadata`` (JSON strings). ``.npy`` holds the cube only; wavelengths come
 from ``<stem>_wavelengths.json`` and labels from ``<stem>_labels.npy`` / ``<stem>_labels.json``.
+
+The UDT-cINN paper's files (:mod:`._udt`) open too: PAT ``.npz`` with ``reconstruction`` /
+``segmentation`` / ``oxygenation``, and ``(n, bands)`` spectra tables as ``(bands, 1, n)`` images.
 """
 
 from __future__ import annotations
@@ -34,32 +37,81 @@ def _check_array(path: Path, arr) -> None:
         raise SpectralFileError(f"{path}: expected numbers, got dtype {arr.dtype}")
 
 
-def read_npy(path: Path) -> SpectralImage:
+def _table_bands(path: Path, arr, wl) -> bool:
+    """Whether a 2-D array is an ``(n, bands)`` spectra table (a known band count or a sidecar)."""
+    from napari_cinn.core.spectra import HSI_WAVELENGTHS, PAT_WAVELENGTHS
+
+    if arr.ndim != 2:
+        return False
+    if wl is not None:
+        return arr.shape[1] == np.size(wl)
+    return arr.shape[1] in (HSI_WAVELENGTHS.size, PAT_WAVELENGTHS.size)
+
+
+def read_npy(path: Path, *, labels: bool = True) -> SpectralImage:
+    from ._udt import subject_of_table, table_labels
+
     path = Path(path)
     try:
         arr = np.load(path, mmap_mode="r", allow_pickle=False)
     except Exception as exc:  # noqa: BLE001 - truncated, not .npy, object arrays ...
         raise SpectralFileError(f"{path}: not a readable .npy array ({exc})") from exc
-    _check_array(path, arr)
     wl, meta = read_wavelength_sidecar(path)
-    labels, names = read_label_sidecars(path)
-    meta = {**meta, "format": "npy"}
-    return finish_image(path, arr, wl, labels, names, meta)
+    mask = names = None
+    if _table_bands(path, arr, wl):  # (n, bands) spectra: one row of n pixels
+        meta = {**meta, "format": "npy-spectra", "spectra": int(arr.shape[0])}
+        subject = subject_of_table(path)
+        if subject:
+            meta.setdefault("subject", subject)
+        if labels:
+            mask, names = table_labels(path, arr.shape[0])
+        arr = arr.T[:, None, :]
+    else:
+        _check_array(path, arr)
+        meta = {**meta, "format": "npy"}
+    if mask is None and labels:
+        mask, names = read_label_sidecars(path)
+    return finish_image(path, arr, wl, mask, names, meta)
 
 
-def read_npz(path: Path) -> SpectralImage:
+def _read_udt_npz(path: Path, z, keys: set[str], labels: bool) -> SpectralImage:
+    """The UDT-cINN paper's PAT ``.npz`` (reconstruction, segmentation, oxygenation)."""
+    from ._udt import PAT_WAVELENGTHS
+
+    arr = np.asarray(z["reconstruction"])
+    if arr.ndim == 2:
+        arr = arr[None]
+    _check_array(path, arr)
+    meta: dict = {"format": "udt-cinn-npz"}
+    wl = None
+    if arr.shape[0] == PAT_WAVELENGTHS.size:
+        wl = PAT_WAVELENGTHS
+        meta["wavelengths_assumed"] = (
+            "no wavelengths in the file: the UDT-cINN PAT grid 700–850 nm (10 nm steps)"
+        )
+    mask = np.asarray(z["segmentation"]) if labels and "segmentation" in keys else None
+    extras = {}
+    if "oxygenation" in keys:
+        extras["oxygenation"] = np.asarray(z["oxygenation"], dtype=np.float32)
+    return finish_image(path, arr, wl, mask, None, meta, extras=extras)
+
+
+def read_npz(path: Path, *, labels: bool = True) -> SpectralImage:
     path = Path(path)
     try:
         with np.load(path, allow_pickle=False) as z:
             keys = set(z.files)
+            if "data" not in keys and "reconstruction" in keys:
+                return _read_udt_npz(path, z, keys, labels)
             if "data" not in keys:
                 raise SpectralFileError(
                     f"{path}: no 'data' array inside (found {sorted(keys) or 'nothing'}); "
-                    "expected keys data, wavelengths, labels, label_names"
+                    "expected keys data, wavelengths, labels, label_names (or the UDT-cINN "
+                    "paper's reconstruction, segmentation, oxygenation)"
                 )
             arr = z["data"]
             wl = z["wavelengths"] if "wavelengths" in keys else None
-            labels = z["labels"] if "labels" in keys else None
+            mask = z["labels"] if labels and "labels" in keys else None
             names_raw = str(z["label_names"]) if "label_names" in keys else None
             meta_raw = str(z["metadata"]) if "metadata" in keys else None
     except SpectralFileError:
@@ -68,8 +120,8 @@ def read_npz(path: Path) -> SpectralImage:
         raise SpectralFileError(f"{path}: not a readable .npz archive ({exc})") from exc
     _check_array(path, arr)
     names = parse_label_names(names_raw, path) if names_raw else None
-    if labels is None:
-        labels, side_names = read_label_sidecars(path)
+    if mask is None and labels:
+        mask, side_names = read_label_sidecars(path)
         names = names or side_names
     meta = {}
     if meta_raw:
@@ -78,7 +130,7 @@ def read_npz(path: Path) -> SpectralImage:
         except Exception as exc:  # noqa: BLE001
             raise SpectralFileError(f"{path}: 'metadata' is not a JSON object ({exc})") from exc
     meta["format"] = "npz"
-    return finish_image(path, arr, wl, labels, names, meta)
+    return finish_image(path, arr, wl, mask, names, meta)
 
 
 def write_npy(path: Path, image: SpectralImage, overwrite: bool = False) -> list[Path]:

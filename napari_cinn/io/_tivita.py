@@ -4,8 +4,12 @@ Layout (as documented in IMSY-DKFZ/htc, MIT): three big-endian int32 giving the 
 ``(x, y, bands)``, then big-endian float32 values in C order. The stored y axis is flipped with
 respect to the camera's RGB image; reading flips it back and swaps x/y, giving ``(y, x, bands)``,
 which we expose as ``(bands, y, x)``. The camera has 100 bands; htc uses ``linspace(500, 1000,
-100)``, we use the project grid 500–995 nm in 5 nm steps (:data:`HSI_WAVELENGTHS`) so that models
-trained on it match. A ``<stem>_wavelengths.json`` sidecar overrides the grid.
+100)``, we use the project grid 500–995 nm in 5 nm steps (:data:`HSI_WAVELENGTHS`) by default so
+that models trained on it match; ``grid="htc"`` gives htc's grid, and ``metadata["wavelength_grid"]``
+says which was used. A ``<stem>_wavelengths.json`` sidecar overrides both.
+
+In the HeiPorSPECTRAL layout (:mod:`._heiporspectral`) the subject comes from the folder and the
+annotation PNGs become the labels (``annotator=`` picks whose).
 """
 
 from __future__ import annotations
@@ -24,9 +28,31 @@ from ._common import (
 from ._image import LazyCube, SpectralFileError, SpectralImage
 
 HEADER_BYTES = 12
+#: Tivita wavelength grids by name: (wavelengths, description for the layer metadata)
+GRIDS = {
+    "project": (None, "project grid 500–995 nm in 5 nm steps"),
+    "htc": (np.linspace(500, 1000, 100), "htc grid linspace(500, 1000, 100)"),
+}
 
 
-def read_tivita(path: Path) -> SpectralImage:
+def _grid(path: Path, grid: str | None) -> tuple[np.ndarray, str]:
+    name = "project" if grid is None else str(grid).lower()
+    if name not in GRIDS:
+        raise SpectralFileError(f"{path}: unknown wavelength grid {grid!r}; use 'project' or 'htc'")
+    wl, text = GRIDS[name]
+    if wl is None:
+        from napari_cinn.core.spectra import HSI_WAVELENGTHS
+
+        wl = HSI_WAVELENGTHS
+    return np.array(wl, dtype=np.float64), text
+
+
+def read_tivita(
+    path: Path, *, labels: bool = True, annotator: str | None = None, grid: str | None = None
+) -> SpectralImage:
+    """Read a Tivita cube (and its HeiPorSPECTRAL subject and annotations); see the module doc."""
+    from ._heiporspectral import read_annotations, subject_of
+
     path = Path(path)
     size = path.stat().st_size
     if size < HEADER_BYTES:
@@ -41,12 +67,23 @@ def read_tivita(path: Path) -> SpectralImage:
     cube = np.swapaxes(np.flip(raw, axis=1), 0, 1)  # (y, x, bands), still a view
     data = LazyCube(np.moveaxis(cube, -1, 0))  # (bands, y, x), converted per read
     wl, meta = read_wavelength_sidecar(path)
-    if wl is None and shape[2] == 100:
-        from napari_cinn.core.spectra import HSI_WAVELENGTHS
-
-        wl = HSI_WAVELENGTHS.copy()
-    labels, names = read_label_sidecars(path)
-    return finish_image(path, data, wl, labels, names, {**meta, "format": "tivita"})
+    if wl is not None:
+        meta["wavelength_grid"] = f"from {path.stem}_wavelengths sidecar"
+    elif shape[2] == 100:
+        wl, meta["wavelength_grid"] = _grid(path, grid)
+    elif grid is not None:
+        raise SpectralFileError(f"{path}: grid={grid!r} needs a 100-band cube, this has {shape[2]}")
+    mask = names = None
+    if labels:
+        mask, names = read_label_sidecars(path)
+        if mask is None:
+            mask, names, ann_meta = read_annotations(path, data.shape[1:], annotator)
+            meta.update(ann_meta)
+    subject = subject_of(path)
+    if subject is not None:
+        meta.setdefault("subject", subject)
+        meta["layout"] = "HeiPorSPECTRAL"
+    return finish_image(path, data, wl, mask, names, {**meta, "format": "tivita"})
 
 
 def write_tivita(path: Path, image: SpectralImage, overwrite: bool = False) -> list[Path]:

@@ -1,4 +1,5 @@
-"""The "Latent space" dock: where do sim, transferred and real pixels lie relative to each other?
+"""The "Latent space" dock: where do sim, transferred and real pixels lie relative to each other,
+and do the domains share the latent space at all?
 
 For the chosen spectral layers and a model file, latent codes of a random subsample of usable
 pixels are computed in a worker thread (progress bar, cancel), a PCA is fitted on the reference
@@ -6,81 +7,76 @@ layer (e.g. the real one) and each layer is drawn as KDE contours over a light s
 marginal densities on top and right (the paper's Fig. 5a). "data" space skips the model and
 projects L2-normalised spectra instead. The last clicked pixel is marked in the plot; a lasso in the
 plot paints the selected pixels into a Labels layer ("latent selection") in the viewer.
+
+The *Latent health* tab shows, per layer, the std of every latent dimension as a colour strip
+and says in words whether each domain fills the N(0, 1) the model assumes
+(:mod:`napari_cinn.core.latent_health`): a domain in a thin core cannot be transferred faithfully.
+
+A thin Qt shell over :mod:`napari_cinn.widgets._logic.latent` and
+:func:`napari_cinn.core.clouds.project_clouds`.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-from matplotlib.lines import Line2D
-from matplotlib.widgets import LassoSelector
 from napari.layers import Labels
-from qtpy.QtCore import Qt
 from qtpy.QtWidgets import (
     QComboBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
-    QListWidget,
-    QListWidgetItem,
     QProgressBar,
     QPushButton,
     QSpinBox,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from napari_cinn.core.projection import (
-    CloudInput,
-    ProjectionResult,
-    features,
-    points_in_polygon,
-    project_clouds,
-    spectrum_at,
-)
-from napari_cinn.widgets._layers import (
-    click_callback,
-    disconnect_on_destroy,
-    layer_domain,
-    layer_wavelengths,
-    pixel_index,
-    spectral_layers,
-)
-from napari_cinn.widgets._plot import FOREGROUND, PALETTE, PlotCanvas, header_legend, style_axes
-from napari_cinn.widgets._worker import WorkerDockMixin
+from napari_cinn.core.clouds import ProjectionResult, project_clouds
+from napari_cinn.layers import layer_named, spectral_layers
+from napari_cinn.widgets._hooks import click_callback, connect_viewer
+from napari_cinn.widgets._latent_plot import CloudPlot, HealthPlot
+from napari_cinn.widgets._logic import latent as L
+from napari_cinn.widgets._logic.models import load_cached, model_line
+from napari_cinn.widgets._pickers import LayerList, ModelPicker
+from napari_cinn.widgets._worker import DockJob
 
 SELECTION_NAME = "latent selection"
 LATENT, DATA = "latent (model)", "data (L2-normalised spectra)"
 SKIP = "(leave out)"
-_LEFT, _TOP = 0.2, 0.95  # axes margins (figure fraction); the legend strip lowers the top
+
+__all__ = ["DATA", "LATENT", "SELECTION_NAME", "LatentWidget"]
 
 
-class LatentWidget(WorkerDockMixin, QWidget):
-    """Dock widget: PCA/KDE view of latent (or data) space for chosen layers."""
-
-    failure_text = "Projection failed"
+class LatentWidget(QWidget):
+    """Dock widget: PCA/KDE view of latent (or data) space for chosen layers, latent health."""
 
     def __init__(self, napari_viewer):
         super().__init__()
         self.viewer = napari_viewer
         self.model = None
+        self._model_path: Path | None = None  # file the loaded model came from (None: in memory)
         self.result: ProjectionResult | None = None
-        self.error: str | None = None
-        self._worker = None
-        self._marks: list = []
+        self._build()
+        self.job = DockJob(
+            self.progress,
+            on_running=self._set_running,
+            on_message=lambda text, _final: self.status.setText(text),
+            failure_text="Projection failed",
+            parent=self,
+        )
+        connect_viewer(
+            self, self.viewer, self._refresh_layers, drag=[click_callback(self, "mark_pixel")]
+        )
+        self._refresh_layers()
 
-        self.layers = QListWidget()
-        self.layers.setMaximumHeight(70)
-        self.layers.setToolTip("layers to project (checked)")
+    def _build(self) -> None:
+        self.layers = LayerList("layers to project (checked)")
         self.reference = QComboBox()
         self.reference.setToolTip("the PCA is fitted on this layer's points (e.g. the real data)")
-        self.model_path = QLineEdit()
-        self.model_path.setPlaceholderText("model file (.safetensors)")
-        self.browse_btn = QPushButton("…")
-        self.load_btn = QPushButton("Load")
+        self.picker = ModelPicker(self, preselect_unfitting=False)
         self.space = QComboBox()
         self.space.addItems([LATENT, DATA])
         self.fallback = QComboBox()
@@ -100,148 +96,100 @@ class LatentWidget(WorkerDockMixin, QWidget):
             "Choose layers and a model, then Project. Lasso in the plot selects pixels."
         )
         self.status.setWordWrap(True)
-
-        self.plot = PlotCanvas(self, figsize=(4.0, 4.0))
-        self.plot.canvas.setMinimumHeight(340)
-        fig = self.plot.figure
-        gs = fig.add_gridspec(
-            2, 2, width_ratios=(4, 1), height_ratios=(1, 4), wspace=0.05, hspace=0.05
-        )
-        self.ax = fig.add_subplot(gs[1, 0])
-        self.ax_top = fig.add_subplot(gs[0, 0], sharex=self.ax)
-        self.ax_right = fig.add_subplot(gs[1, 1], sharey=self.ax)
-        fig.subplots_adjust(left=_LEFT, right=0.97, top=_TOP, bottom=0.14)
-        self._legend = None
-        for a in (self.ax, self.ax_top, self.ax_right):
-            style_axes(a)
-        self.ax_top.tick_params(labelbottom=False, labelleft=False)
-        self.ax_right.tick_params(labelleft=False, labelbottom=False)
-        self.lasso = LassoSelector(
-            self.ax, self._on_lasso, useblit=True, props={"color": FOREGROUND, "lw": 1}
-        )
-        # the selection: small white dots (rings merge into a blob in a dense cloud) and the
-        # outline of the lasso that made it
-        self._selected = self.ax.scatter([], [], s=3, color="white", alpha=0.5, lw=0)
-        self.plot.add_animated(self._selected)
-        (self._outline,) = self.ax.plot([], [], color="white", lw=1.0, ls="--")
-        self.plot.add_animated(self._outline)
-
-        path_row = QHBoxLayout()
-        path_row.addWidget(self.model_path, 1)
-        path_row.addWidget(self.browse_btn)
-        path_row.addWidget(self.load_btn)
+        self.plot = CloudPlot(self, self.select_polygon)
+        self.health_plot = HealthPlot(self)
+        self.health_text = QLabel(L.health_text(None))
+        self.health_text.setWordWrap(True)
+        health = QWidget()
+        box = QVBoxLayout(health)
+        box.addWidget(self.health_plot, 1)
+        box.addWidget(self.health_text)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.plot, "PCA / KDE")
+        self.tabs.addTab(health, "Latent health")
         form = QFormLayout()
-        form.addRow("layers", self.layers)
-        form.addRow("reference", self.reference)
-        form.addRow("model", path_row)
-        form.addRow("space", self.space)
-        form.addRow("no domain →", self.fallback)
-        form.addRow("pixels / layer", self.n_pixels)
+        for label, w in (
+            ("layers", self.layers),
+            ("reference", self.reference),
+            ("model", self.picker),
+            ("space", self.space),
+            ("no domain →", self.fallback),
+            ("pixels / layer", self.n_pixels),
+        ):
+            form.addRow(label, w)
         buttons = QHBoxLayout()
         buttons.addWidget(self.run_btn)
         buttons.addWidget(self.cancel_btn)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.tabs, 1)
         layout.addLayout(form)
         layout.addLayout(buttons)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
-
-        self.browse_btn.clicked.connect(self._browse)
-        self.load_btn.clicked.connect(lambda: self.load_model(self.model_path.text()))
+        self.picker.chosen.connect(self._on_model_chosen)
+        self.reference.currentTextChanged.connect(self._fit_picker)
         self.run_btn.clicked.connect(self.compute)
         self.cancel_btn.clicked.connect(self.cancel)
-        ev = self.viewer.layers.events
-        connections = [(e, self._refresh_layers) for e in (ev.inserted, ev.removed, ev.reordered)]
-        for emitter, callback in connections:
-            emitter.connect(callback)
-        on_drag = click_callback(self, "mark_pixel")
-        self._callback = on_drag
-        self.viewer.mouse_drag_callbacks.append(on_drag)
-        disconnect_on_destroy(self, self.viewer, connections, [on_drag])
-        self._refresh_layers()
 
     # ------------------------------------------------------------------ public API
-    def set_model(self, model) -> None:
-        """Use an already loaded :class:`DomainTransferModel`."""
-        self.model = model
-        current = self.fallback.currentText()
-        self.fallback.clear()
-        self.fallback.addItems([SKIP, *model.domains])
-        if current in model.domains:
-            self.fallback.setCurrentText(current)
-        from napari_cinn.core.spectra import describe_grid
-
-        self.status.setText(
-            f"Model: {model.modality}, {describe_grid(model.wavelengths)}, domains {list(model.domains)}"
-        )
+    def set_model(self, model, path: str | Path | None = None) -> None:
+        """Use an already loaded :class:`DomainTransferModel` (``path``: the file it came from)."""
+        self.model, self._model_path = model, (Path(path) if path is not None else None)
+        self._set_domains(model.domains)
+        self.status.setText(model_line(model.modality, model.wavelengths, model.domains))
 
     def load_model(self, path: str) -> bool:
         """Load a model file; on failure the dock says why and keeps the previous model."""
-        from napari_cinn.core import ModelFileError, load_model
+        from napari_cinn.core import ModelFileError
 
         if not path:
             self.status.setText("Choose a model file first.")
             return False
         try:
-            model = load_model(path, device="cpu")
+            model = load_cached(path)
         except (ModelFileError, ValueError, OSError) as err:
             self.status.setText(f"Could not load {Path(path).name}: {err}")
             return False
-        self.model_path.setText(str(path))
-        self.set_model(model)
+        self.set_model(model, path)
+        if self.picker.info is None or self.picker.info.path != Path(path):
+            self.picker.set_path(path, notify=False)
         return True
 
     def checked_layers(self) -> list[str]:
-        return [
-            self.layers.item(i).text()
-            for i in range(self.layers.count())
-            if self.layers.item(i).checkState() == Qt.CheckState.Checked
-        ]
+        return self.layers.checked()
 
     def set_checked(self, names) -> None:
-        names = set(names)
-        for i in range(self.layers.count()):
-            item = self.layers.item(i)
-            item.setCheckState(
-                Qt.CheckState.Checked if item.text() in names else Qt.CheckState.Unchecked
-            )
+        self.layers.set_checked(names)
+
+    @property
+    def running(self) -> bool:
+        return self.job.running
+
+    @property
+    def error(self) -> str | None:
+        """The message of the last failed projection (None after a successful one)."""
+        return self.job.error
 
     def compute(self):
         """Start the projection in a worker thread; returns the worker (None if refused)."""
-        if self._worker is not None:
+        if self.job.running:
             self.status.setText("A projection is already running.")
             return None
         names = self.checked_layers()
         if not names:
             self.status.setText("Check at least one spectral layer.")
             return None
-        reference = self.reference.currentText()
-        if reference not in names:
-            names.append(reference)
         space = "latent" if self.space.currentText() == LATENT else "data"
-        if space == "latent" and self.model is None:
-            self.status.setText(
-                "Latent space needs a model: load a model file (or choose data space)."
-            )
+        if space == "latent" and not self._ensure_model():
             return None
         fallback = None if self.fallback.currentText() == SKIP else self.fallback.currentText()
-        inputs = []
-        for name in names:
-            if name not in self.viewer.layers:
-                continue
-            layer = self.viewer.layers[name]
-            inputs.append(
-                CloudInput(
-                    name, layer.data, layer_wavelengths(layer), layer_domain(layer) or fallback
-                )
-            )
-        self.error = None
+        layers = {ly.name: ly for ly in self.viewer.layers}
+        inputs = L.cloud_inputs(layers, names, self.reference.currentText(), fallback)
         self.result = None
-        return self._start_worker(
+        return self.job.start(
             project_clouds,
             inputs,
-            reference,
+            self.reference.currentText(),
             n=self.n_pixels.value(),
             space=space,
             model=self.model,
@@ -250,47 +198,24 @@ class LatentWidget(WorkerDockMixin, QWidget):
         )
 
     def cancel(self) -> None:
-        if self._worker is not None:
-            self._worker.quit()
-            self.status.setText("Cancelled.")
+        self.job.cancel()
 
     def select_polygon(self, vertices) -> int:
         """Paint the pixels whose points lie inside ``vertices`` (plot coordinates) into the
         "latent selection" Labels layer (1 = selected). Returns how many pixels were painted."""
         if self.result is None:
             return 0
-        verts = np.asarray(vertices, dtype=float).reshape(-1, 2)
-        shapes = []
-        hits = []
-        for cloud in self.result.clouds:
-            if cloud.name not in self.viewer.layers:
-                continue
-            shape = self.viewer.layers[cloud.name].data.shape[1:]
-            shapes.append(shape)
-            inside = points_in_polygon(cloud.points, verts)
-            hits.append((cloud, inside))
-        if not shapes:
+        picked = L.selection_labels(self.result, self._layers(), vertices)
+        if picked is None:
             return 0
-        canvas_shape = tuple(np.max(np.array(shapes), axis=0))
-        labels = np.zeros(canvas_shape, dtype=np.uint8)
-        pts = []
-        for cloud, inside in hits:
-            labels[tuple(i[inside] for i in cloud.index)] = 1
-            pts.append(cloud.points[inside])
-        chosen = np.concatenate(pts) if pts else np.zeros((0, 2))
-        self._selected.set_offsets(chosen)
-        closed = np.vstack([verts, verts[:1]])
-        self._outline.set_data(closed[:, 0], closed[:, 1])
-        self.plot.blit()
-        if (
-            SELECTION_NAME in self.viewer.layers
-            and isinstance(self.viewer.layers[SELECTION_NAME], Labels)
-            and self.viewer.layers[SELECTION_NAME].data.shape == canvas_shape
-        ):
-            self.viewer.layers[SELECTION_NAME].data = labels
+        labels, chosen = picked
+        self.plot.show_selection(chosen, vertices)
+        old = layer_named(self.viewer, SELECTION_NAME)
+        if isinstance(old, Labels) and old.data.shape == labels.shape:
+            old.data = labels
         else:
-            if SELECTION_NAME in self.viewer.layers:
-                self.viewer.layers.remove(SELECTION_NAME)
+            if old is not None:
+                self.viewer.layers.remove(old)
             active = self.viewer.layers.selection.active
             self.viewer.add_labels(labels, name=SELECTION_NAME, opacity=0.6)
             if active is not None:
@@ -301,81 +226,58 @@ class LatentWidget(WorkerDockMixin, QWidget):
 
     def mark_pixel(self, world_position) -> int:
         """Mark the pixel under ``world_position`` in the plot, for every projected layer covering it."""
-        res = self.result
-        if res is None:
+        if self.result is None:
             return 0
-        for m in self._marks:
-            self.plot.remove_animated(m)
-            m.remove()
-        self._marks = []
-        for k, cloud in enumerate(res.clouds):
-            if cloud.name not in self.viewer.layers:
-                continue
-            layer = self.viewer.layers[cloud.name]
-            idx = pixel_index(layer, world_position)
-            spec = spectrum_at(layer.data, idx) if idx is not None else None
-            if spec is None or not np.all(np.isfinite(spec)) or not np.any(spec):
-                continue
-            try:
-                f = features(
-                    spec[None],
-                    res.space,
-                    model=self.model,
-                    domain=cloud.domain,
-                    wavelengths=layer_wavelengths(layer),
-                )
-            except ValueError:
-                continue
-            xy = res.pca.transform(f)[0]
-            (m,) = self.ax.plot(
-                [xy[0]],
-                [xy[1]],
-                marker="*",
-                ms=13,
-                color=self._color(k),
-                markeredgecolor="white",
-                ls="none",
-            )
-            self.plot.add_animated(m)
-            self._marks.append(m)
-        self.plot.blit()
-        return len(self._marks)
+        marks = L.marks_at(self.result, self._layers(), world_position, self.model)
+        self.plot.set_marks(marks)
+        return len(marks)
 
     # ------------------------------------------------------------------ internals
-    def _color(self, k: int) -> str:
-        return PALETTE[k % len(PALETTE)]
+    def _layers(self) -> dict:
+        return {ly.name: ly for ly in self.viewer.layers}
+
+    def _ensure_model(self) -> bool:
+        """The model of the picker's file loaded (once); False with a message when there is none."""
+        info = self.picker.info
+        stale = info is not None and self._model_path is not None and info.path != self._model_path
+        if info is not None and (self.model is None or stale):
+            return self.load_model(str(info.path))
+        if self.model is None:
+            self.status.setText(
+                "Latent space needs a model: load a model file (or choose data space)."
+            )
+            return False
+        return True
+
+    def _set_domains(self, domains) -> None:
+        current = self.fallback.currentText()
+        self.fallback.clear()
+        self.fallback.addItems([SKIP, *domains])
+        if current in domains:
+            self.fallback.setCurrentText(current)
+
+    def _on_model_chosen(self, info) -> None:
+        if info is not None and self.model is None:
+            self._set_domains(info.domains)
+
+    def _fit_picker(self, *_args) -> None:
+        name = self.reference.currentText()
+        self.picker.fit_to(layer_named(self.viewer, name))
 
     def _refresh_layers(self, event=None) -> None:
-        checked = set(self.checked_layers())
-        first = self.layers.count() == 0
-        names = [ly.name for ly in spectral_layers(self.viewer)]
-        self.layers.clear()
-        for name in names:
-            item = QListWidgetItem(name)
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(
-                Qt.CheckState.Checked if (first or name in checked) else Qt.CheckState.Unchecked
-            )
-            self.layers.addItem(item)
+        layers = spectral_layers(self.viewer)
+        names = [ly.name for ly in layers]
+        self.layers.refresh(names)
         ref = self.reference.currentText()
+        self.reference.blockSignals(True)
         self.reference.clear()
         self.reference.addItems(names)
         if ref in names:
             self.reference.setCurrentText(ref)
-        else:  # default: a real layer, as in the paper
-            real = [
-                n
-                for n in names
-                if layer_domain(self.viewer.layers[n]) == "real"
-                and "→" not in str(self.viewer.layers[n].metadata.get("domain", ""))
-            ]
-            if real:
-                self.reference.setCurrentText(real[0])
-
-    def _browse(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Model file", "", "Model (*.safetensors)")
-        if path:
-            self.load_model(path)
+        elif L.default_reference(layers) is not None:
+            self.reference.setCurrentText(L.default_reference(layers))
+        self.reference.blockSignals(False)
+        self._fit_picker()
 
     def _set_running(self, running: bool) -> None:
         self.run_btn.setEnabled(not running)
@@ -383,63 +285,7 @@ class LatentWidget(WorkerDockMixin, QWidget):
 
     def _show_result(self, res: ProjectionResult) -> None:
         self.result = res
-        self._draw_result()
-        n = sum(len(c.points) for c in res.clouds)
-        msg = f"{n} pixels from {len(res.clouds)} layer(s); PCA fitted on '{res.reference}'."
-        if res.notes:
-            msg += " " + " ".join(res.notes)
-        self.status.setText(msg)
-
-    def _draw_result(self) -> None:
-        res = self.result
-        for m in self._marks:
-            self.plot.remove_animated(m)
-        self._marks = []
-        keep = {
-            id(self._selected),
-            id(self._outline),
-            *(id(a) for a in getattr(self.lasso, "artists", ())),
-        }
-        for a in (self.ax, self.ax_top, self.ax_right):
-            for artist in [*a.lines, *a.collections]:
-                if id(artist) not in keep:
-                    artist.remove()
-        self._selected.set_offsets(np.zeros((0, 2)))
-        self._outline.set_data([], [])
-        handles = []
-        for k, cloud in enumerate(res.clouds):
-            color = self._color(k)
-            p = cloud.points
-            if cloud.kde is None:
-                self.ax.scatter(p[:, 0], p[:, 1], s=10, color=color, alpha=0.8, lw=0)
-            else:
-                step = max(1, len(p) // 3000)  # light scatter, subsampled for speed
-                self.ax.scatter(p[::step, 0], p[::step, 1], s=2, color=color, alpha=0.15, lw=0)
-                g = cloud.kde
-                self.ax.contour(
-                    g.x, g.y, g.density, levels=g.levels, colors=[color], linewidths=1.1
-                )
-                self.ax_top.plot(g.x, g.marginal_x, color=color, lw=1.2)
-                self.ax_top.fill_between(g.x, g.marginal_x, color=color, alpha=0.2, lw=0)
-                self.ax_right.plot(g.marginal_y, g.y, color=color, lw=1.2)
-                self.ax_right.fill_betweenx(g.y, g.marginal_y, color=color, alpha=0.2, lw=0)
-            label = cloud.name + (" (reference)" if cloud.name == res.reference else "")
-            handles.append(Line2D([], [], color=color, lw=2, label=label))
-        x0, x1, y0, y1 = res.extent
-        self.ax.set_xlim(x0, x1)
-        self.ax.set_ylim(y0, y1)
-        self.ax_top.set_ylim(bottom=0)
-        self.ax_right.set_xlim(left=0)
-        self.ax.set_xlabel(res.pca.axis_label(0))
-        self.ax.set_ylabel(res.pca.axis_label(1))
-        if self._legend is not None:
-            self._legend.remove()
-        # legend in a strip above the marginal plot: it never covers contours or points
-        self._legend, height = header_legend(
-            self.plot.figure, handles, left=_LEFT, title=f"{res.space} space, PCA of the reference"
-        )
-        self.plot.set_header(height, top=_TOP)
-        self.plot.draw_idle()
-
-    def _on_lasso(self, verts) -> None:
-        self.select_polygon(verts)
+        self.plot.show_result(res)
+        self.health_plot.show_health(L.health_rows(res))
+        self.health_text.setText(L.health_text(res))
+        self.status.setText(L.result_message(res))

@@ -1,9 +1,21 @@
-"""The numbers behind the Spectra, Latent space and Compare docks, without any GUI."""
+"""The numbers behind the Spectra, Latent space and Compare docks, without any GUI: picking, ROI
+statistics, PCA, densities, polygons, differences, latent clouds, comparison, CSV export."""
 
 import numpy as np
 import pytest
 
-from napari_cinn.core import projection as P
+from napari_cinn.core import (
+    clouds,
+    comparison,
+    density,
+    differences,
+    picking,
+    polygons,
+    roi,
+)
+from napari_cinn.core.jobs import JobCancelled
+from napari_cinn.core.pca import PCAProjection
+from napari_cinn.io import spectra_csv
 
 
 @pytest.fixture
@@ -16,23 +28,23 @@ def cube():
 
 
 def test_spectrum_at_reads_one_pixel_and_refuses_outside(cube):
-    np.testing.assert_array_equal(P.spectrum_at(cube, (2, 3)), cube[:, 2, 3])
-    assert P.spectrum_at(cube, (5, 0)) is None
-    assert P.spectrum_at(cube, (-1, 0)) is None
-    assert P.spectrum_at(cube, (1,)) is None
+    np.testing.assert_array_equal(picking.spectrum_at(cube, (2, 3)), cube[:, 2, 3])
+    assert picking.spectrum_at(cube, (5, 0)) is None
+    assert picking.spectrum_at(cube, (-1, 0)) is None
+    assert picking.spectrum_at(cube, (1,)) is None
 
 
 def test_sample_valid_pixels_skips_empty_and_nan(cube):
-    ys, xs = P.sample_valid_pixels(cube, 1000)
+    ys, xs = picking.sample_valid_pixels(cube, 1000)
     assert len(ys) == 5 * 6 - 2
     assert (0, 0) not in set(zip(ys, xs, strict=True)) and (1, 1) not in set(
         zip(ys, xs, strict=True)
     )
-    ys2, xs2 = P.sample_valid_pixels(cube, 10, seed=3)
+    ys2, xs2 = picking.sample_valid_pixels(cube, 10, seed=3)
     assert len(ys2) == 10
-    again = P.sample_valid_pixels(cube, 10, seed=3)
+    again = picking.sample_valid_pixels(cube, 10, seed=3)
     np.testing.assert_array_equal(ys2, again[0])
-    spectra = P.gather_spectra(cube, (ys2, xs2))
+    spectra = picking.gather_spectra(cube, (ys2, xs2))
     assert spectra.shape == (10, 7)
     np.testing.assert_array_equal(spectra[0], cube[:, ys2[0], xs2[0]])
 
@@ -40,47 +52,47 @@ def test_sample_valid_pixels_skips_empty_and_nan(cube):
 def test_sample_inside_mask_only(cube):
     mask = np.zeros((5, 6), bool)
     mask[3:, 4:] = True
-    ys, xs = P.sample_valid_pixels(cube, 100, mask=mask)
+    ys, xs = picking.sample_valid_pixels(cube, 100, mask=mask)
     assert len(ys) == 4 and np.all(ys >= 3) and np.all(xs >= 4)
 
 
 def test_roi_stats_equal_numpy(cube):
     mask = np.zeros((5, 6), bool)
     mask[2:4, 1:5] = True
-    st = P.roi_stats(cube, mask)
+    st = roi.roi_stats(cube, mask)
     sel = cube[:, mask]
     np.testing.assert_allclose(st.mean, sel.mean(axis=1), rtol=1e-6)
     np.testing.assert_allclose(st.std, sel.std(axis=1), rtol=1e-5)
     assert st.n == mask.sum()
-    l1 = P.roi_stats(cube, mask, norm="l1")
+    l1 = roi.roi_stats(cube, mask, norm="l1")
     np.testing.assert_allclose(l1.mean, (sel / sel.sum(axis=0)).mean(axis=1), rtol=1e-5)
-    empty = P.roi_stats(cube, np.zeros((5, 6), bool))
+    empty = roi.roi_stats(cube, np.zeros((5, 6), bool))
     assert empty.n == 0 and np.isnan(empty.mean).all()
     with pytest.raises(ValueError, match="does not match"):
-        P.roi_stats(cube, np.ones((2, 2), bool))
+        roi.roi_stats(cube, np.ones((2, 2), bool))
 
 
 def test_pca_fitted_on_reference_only():
     rng = np.random.default_rng(0)
     ref = rng.normal(size=(500, 5)) * np.array([5.0, 1.0, 0.1, 0.1, 0.1])
     other = rng.normal(size=(300, 5)) * np.array([0.1, 0.1, 0.1, 0.1, 9.0]) + 3
-    pca = P.PCAProjection.fit(ref)
-    assert abs(abs(pca.components[0, 0]) - 1) < 0.01  # the reference's main axis, not other's
-    assert pca.explained_variance_ratio[0] > 0.9
-    np.testing.assert_allclose(pca.mean, ref.mean(axis=0))
-    proj = pca.transform(other)
+    fitted = PCAProjection.fit(ref)
+    assert abs(abs(fitted.components[0, 0]) - 1) < 0.01  # the reference's main axis, not other's
+    assert fitted.explained_variance_ratio[0] > 0.9
+    np.testing.assert_allclose(fitted.mean, ref.mean(axis=0))
+    proj = fitted.transform(other)
     assert proj.shape == (300, 2) and proj.dtype == np.float32
-    assert "PC1" in pca.axis_label(0) and "%" in pca.axis_label(0)
+    assert "PC1" in fitted.axis_label(0) and "%" in fitted.axis_label(0)
     with pytest.raises(ValueError, match="features"):
-        pca.transform(np.zeros((3, 4)))
+        fitted.transform(np.zeros((3, 4)))
     with pytest.raises(ValueError, match="at least 2"):
-        P.PCAProjection.fit(np.zeros((1, 5)))
+        PCAProjection.fit(np.zeros((1, 5)))
 
 
 def test_kde_grid_and_marginals_integrate_to_one():
     rng = np.random.default_rng(0)
     pts = rng.normal(size=(800, 2))
-    g = P.kde_grid(pts, (-5, 5, -5, 5), gridsize=80)
+    g = density.kde_grid(pts, (-5, 5, -5, 5), gridsize=80)
     assert g is not None and g.density.shape == (80, 80)
     dx = g.x[1] - g.x[0]
     dy = g.y[1] - g.y[0]
@@ -100,13 +112,13 @@ def test_binned_kde_matches_scipy_gaussian_kde():
     pts = np.vstack([a, b])
     x = np.linspace(-5, 6, 64)
     y = np.linspace(-5, 4, 64)
-    fast = P.binned_kde_2d(pts, x, y)
+    fast = density.binned_kde_2d(pts, x, y)
     xx, yy = np.meshgrid(x, y)
     exact = gaussian_kde(pts.T)(np.vstack([xx.ravel(), yy.ravel()])).reshape(64, 64)
     assert fast.shape == exact.shape
     assert np.abs(fast - exact).max() < 0.01 * exact.max()
     # kde_grid uses it; its contour levels enclose the same masses as the exact density's
-    g = P.kde_grid(pts, (-5, 6, -5, 4), gridsize=64, max_points=10**6)
+    g = density.kde_grid(pts, (-5, 6, -5, 4), gridsize=64, max_points=10**6)
     np.testing.assert_allclose(g.density, fast)
 
 
@@ -116,49 +128,53 @@ def test_narrow_kernel_falls_back_to_exact_kde():
     rng = np.random.default_rng(2)
     pts = rng.normal(0, 0.01, (500, 2))  # far narrower than the grid spacing below
     extent = (-10, 10, -10, 10)
-    assert P.binned_kde_2d(pts, np.linspace(-10, 10, 64), np.linspace(-10, 10, 64)) is None
-    g = P.kde_grid(pts, extent, gridsize=64)
+    assert density.binned_kde_2d(pts, np.linspace(-10, 10, 64), np.linspace(-10, 10, 64)) is None
+    g = density.kde_grid(pts, extent, gridsize=64)
     xx, yy = np.meshgrid(g.x, g.y)
     exact = gaussian_kde(pts.T)(np.vstack([xx.ravel(), yy.ravel()])).reshape(64, 64)
     np.testing.assert_allclose(g.density, exact)
 
 
 def test_kde_too_few_or_degenerate_points_gives_none():
-    assert P.kde_grid(np.zeros((3, 2))) is None
+    assert density.kde_grid(np.zeros((3, 2))) is None
     line = np.stack([np.arange(50.0), 2 * np.arange(50.0)], axis=1)
-    assert P.kde_grid(line) is None
-    assert P.kde_grid(np.full((50, 2), 1.0)) is None
-    assert P.kde_1d(np.ones(30), np.linspace(0, 2, 5)) is None
+    assert density.kde_grid(line) is None
+    assert density.kde_grid(np.full((50, 2), 1.0)) is None
+    assert density.kde_1d(np.ones(30), np.linspace(0, 2, 5)) is None
 
 
 def test_points_in_polygon():
     pts = np.array([[0.5, 0.5], [2, 2], [0.1, 0.9]])
     square = np.array([[0, 0], [1, 0], [1, 1], [0, 1]])
-    np.testing.assert_array_equal(P.points_in_polygon(pts, square), [True, False, True])
-    assert P.points_in_polygon(pts, square[:2]).sum() == 0
+    np.testing.assert_array_equal(polygons.points_in_polygon(pts, square), [True, False, True])
+    assert polygons.points_in_polygon(pts, square[:2]).sum() == 0
 
 
 def test_difference_map_equals_numpy(cube):
     other = cube * 0.5 + 0.2
-    np.testing.assert_allclose(P.difference_map(other, cube), other - cube)
-    np.testing.assert_allclose(P.difference_map(other, cube, mode="abs"), np.abs(other - cube))
-    summed = P.difference_map(other, cube, mode="abs", reduce="sum")
+    np.testing.assert_allclose(differences.difference_map(other, cube), other - cube)
+    np.testing.assert_allclose(
+        differences.difference_map(other, cube, mode="abs"), np.abs(other - cube)
+    )
+    summed = differences.difference_map(other, cube, mode="abs", reduce="sum")
     assert summed.shape == (5, 6)
     np.testing.assert_allclose(summed[2, 2], np.abs(other - cube)[:, 2, 2].sum(), rtol=1e-5)
-    assert P.difference_map(other, cube, reduce="mean").shape == (5, 6)
+    assert differences.difference_map(other, cube, reduce="mean").shape == (5, 6)
     with pytest.raises(ValueError, match="differ in shape"):
-        P.difference_map(cube, cube[:, :3])
+        differences.difference_map(cube, cube[:, :3])
 
 
 def test_csv_round_trip(tmp_path):
     wl = np.array([500.0, 505.0, 510.0])
     series = [
-        P.Series("sim @ (1, 2)", wl, np.array([0.1, 0.2, 0.3], np.float32)),
-        P.Series("ROI mean real", wl, np.array([1 / 3, 0.5, 0.25]), np.array([0.01, 0.02, 0.03])),
-        P.Series("nowl", np.arange(3.0), np.array([1.0, 2.0, 3.0]), x_unit="band"),
+        spectra_csv.Series("sim @ (1, 2)", wl, np.array([0.1, 0.2, 0.3], np.float32)),
+        spectra_csv.Series(
+            "ROI mean real", wl, np.array([1 / 3, 0.5, 0.25]), np.array([0.01, 0.02, 0.03])
+        ),
+        spectra_csv.Series("nowl", np.arange(3.0), np.array([1.0, 2.0, 3.0]), x_unit="band"),
     ]
-    path = P.write_spectra_csv(tmp_path / "s.csv", series)
-    back = P.read_spectra_csv(path)
+    path = spectra_csv.write_spectra_csv(tmp_path / "s.csv", series)
+    back = spectra_csv.read_spectra_csv(path)
     assert [s.name for s in back] == [s.name for s in series]
     for a, b in zip(series, back, strict=True):
         np.testing.assert_array_equal(np.asarray(a.y, float), b.y)
@@ -168,9 +184,9 @@ def test_csv_round_trip(tmp_path):
     np.testing.assert_array_equal(back[1].std, series[1].std)
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
     with pytest.raises(FileExistsError):
-        P.write_spectra_csv(path, series, overwrite=False)
+        spectra_csv.write_spectra_csv(path, series, overwrite=False)
     with pytest.raises(ValueError, match="nothing to export"):
-        P.write_spectra_csv(tmp_path / "e.csv", [])
+        spectra_csv.write_spectra_csv(tmp_path / "e.csv", [])
 
 
 def _two_domain_cubes(bands=8):
@@ -185,19 +201,18 @@ def _two_domain_cubes(bands=8):
 
 def test_project_clouds_in_data_space_fits_pca_on_reference():
     wl, sim, real = _two_domain_cubes()
-    inputs = [P.CloudInput("sim", sim, wl, "sim"), P.CloudInput("real", real, wl, "real")]
-    gen = P.project_clouds(inputs, "real", n=20, space="data")
+    inputs = [clouds.CloudInput("sim", sim, wl, "sim"), clouds.CloudInput("real", real, wl, "real")]
     steps = []
-    while True:
-        try:
-            steps.append(next(gen))
-        except StopIteration as stop:
-            res = stop.value
-            break
+    res = clouds.project_clouds(
+        inputs, "real", n=20, space="data", progress=lambda d, t: steps.append((d, t))
+    )
     assert steps[0] == (0, 40) and steps[-1] == (40, 40)
+    assert all(c.health is None for c in res.clouds)  # latent health needs latent space
+    with pytest.raises(JobCancelled):
+        clouds.project_clouds(inputs, "real", n=20, space="data", cancel=lambda: True)
     assert [c.name for c in res.clouds] == ["sim", "real"]
     assert all(c.points.shape == (20, 2) for c in res.clouds)
-    ref_feats = P.gather_spectra(real, res.clouds[1].index)
+    ref_feats = picking.gather_spectra(real, res.clouds[1].index)
     ref_feats /= np.linalg.norm(ref_feats, axis=1, keepdims=True)
     np.testing.assert_allclose(res.pca.mean, ref_feats.mean(axis=0), rtol=1e-5)
     # points are the reference PCA of each pixel's L2-normalised spectrum
@@ -211,19 +226,19 @@ def test_project_clouds_in_data_space_fits_pca_on_reference():
 def test_project_clouds_leaves_out_what_does_not_fit():
     wl, sim, real = _two_domain_cubes()
     odd = np.ones((5, 4, 4), np.float32)
-    inputs = [P.CloudInput("real", real, wl, "real"), P.CloudInput("odd", odd)]
-    res = P.run_projection(inputs, "real", n=1000, space="data")
+    inputs = [clouds.CloudInput("real", real, wl, "real"), clouds.CloudInput("odd", odd)]
+    res = clouds.project_clouds(inputs, "real", n=1000, space="data")
     assert [c.name for c in res.clouds] == ["real"]
     assert any("'odd' left out" in n and "bands" in n for n in res.notes)
-    res = P.run_projection(inputs, "odd", space="data")
+    res = clouds.project_clouds(inputs, "odd", space="data")
     assert [c.name for c in res.clouds] == ["odd"] and "the reference has 5" in res.notes[0]
-    empty = [P.CloudInput("zero", np.zeros((5, 3, 3), np.float32))]
+    empty = [clouds.CloudInput("zero", np.zeros((5, 3, 3), np.float32))]
     with pytest.raises(ValueError, match="reference 'zero' has no usable pixel"):
-        P.run_projection(empty, "zero", space="data")
+        clouds.project_clouds(empty, "zero", space="data")
     with pytest.raises(ValueError, match="needs a model"):
-        P.run_projection(inputs, "real", space="latent")
-    tiny = [P.CloudInput("real", real[:, :2, :2], wl, "real")]
-    res = P.run_projection(tiny, "real", space="data")
+        clouds.project_clouds(inputs, "real", space="latent")
+    tiny = [clouds.CloudInput("real", real[:, :2, :2], wl, "real")]
+    res = clouds.project_clouds(tiny, "real", space="data")
     assert res.clouds[0].kde is None and "scatter" in res.notes[0]
 
 
@@ -235,49 +250,58 @@ def test_project_clouds_in_latent_space_with_a_tiny_model():
     wl, sim, real = _two_domain_cubes()
     model = build_model("hsi", wavelengths=wl, domains=("sim", "real"), n_blocks=2, hidden=16)
     inputs = [
-        P.CloudInput("sim", sim, wl, "sim"),
-        P.CloudInput("real", real, wl, "real"),
-        P.CloudInput("nodomain", real, wl, None),
-        P.CloudInput("pat", np.ones((16, 3, 3), np.float32), np.linspace(700, 850, 16), "sim"),
+        clouds.CloudInput("sim", sim, wl, "sim"),
+        clouds.CloudInput("real", real, wl, "real"),
+        clouds.CloudInput("nodomain", real, wl, None),
+        clouds.CloudInput("pat", np.ones((16, 3, 3), np.float32), np.linspace(700, 850, 16), "sim"),
     ]
-    res = P.run_projection(inputs, "real", n=30, space="latent", model=model, chunk=7)
+    res = clouds.project_clouds(inputs, "real", n=30, space="latent", model=model, chunk=7)
     assert [c.name for c in res.clouds] == ["sim", "real"]
     assert [len(c.points) for c in res.clouds] == [30, 30]
     assert any("'nodomain'" in n and "no domain" in n for n in res.notes)
     assert any("'pat'" in n and "model expects 8 bands" in n for n in res.notes)
     # the reference's latent codes are what the PCA was fitted on
     ref = res.clouds[1]
-    z = P.features(
-        P.gather_spectra(real, ref.index), "latent", model=model, domain="real", wavelengths=wl
+    z = clouds.features(
+        picking.gather_spectra(real, ref.index),
+        "latent",
+        model=model,
+        domain="real",
+        wavelengths=wl,
     )
     np.testing.assert_allclose(res.pca.mean, z.mean(axis=0), rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(ref.points, res.pca.transform(z), rtol=1e-3, atol=1e-4)
+    # each layer's latent health is measured on its full codes, not on the 2-D projection
+    from napari_cinn.core.latent_health import latent_health
+
+    assert ref.health.std.shape == (8,) and ref.health.n == 30
+    np.testing.assert_allclose(ref.health.std, latent_health(z).std, rtol=1e-4)
     assert not any("lies exactly on" in n for n in res.notes)
     # encoding runs with one torch thread (fast on shared cores); the setting is restored after
     seen = []
-    real_features = P.features
+    real_features = clouds.features
 
     def spy(*args, **kwargs):
         seen.append(torch.get_num_threads())
         return real_features(*args, **kwargs)
 
     before = torch.get_num_threads()
-    P.features = spy
+    clouds.features = spy
     try:
-        P.run_projection(inputs[:2], "real", n=30, space="latent", model=model, chunk=7)
+        clouds.project_clouds(inputs[:2], "real", n=30, space="latent", model=model, chunk=7)
     finally:
-        P.features = real_features
+        clouds.features = real_features
     assert seen and set(seen) == {1}
     assert torch.get_num_threads() == before
     # a transferred image encoded under its target domain has its source's codes: said, not hidden
     moved = model.transfer(torch.from_numpy(sim.reshape(sim.shape[0], -1).T.copy()), "sim", "real")
     moved = moved.detach().numpy().T.reshape(sim.shape).astype(np.float32)
     both = [
-        P.CloudInput("sim", sim, wl, "sim"),
-        P.CloudInput("sim→real", moved, wl, "real"),
-        P.CloudInput("real", real, wl, "real"),
+        clouds.CloudInput("sim", sim, wl, "sim"),
+        clouds.CloudInput("sim→real", moved, wl, "real"),
+        clouds.CloudInput("real", real, wl, "real"),
     ]
-    res = P.run_projection(both, "real", n=30, space="latent", model=model)
+    res = clouds.project_clouds(both, "real", n=30, space="latent", model=model)
     assert [n for n in res.notes if "lies exactly on" in n] == [
         "'sim→real' lies exactly on 'sim' (same codes; a transfer keeps the latent code)."
     ]
@@ -294,20 +318,20 @@ def test_compare_to_reference_uses_the_shared_metrics():
     labels[:5] = 1
     labels[5:] = 2
     items = [
-        P.CloudInput("close", close),
-        P.CloudInput("far", far),
-        P.CloudInput("small", ref[:, :4, :4]),
-        P.CloudInput("pat", np.ones((3, 10, 10), np.float32)),
+        clouds.CloudInput("close", close),
+        clouds.CloudInput("far", far),
+        clouds.CloudInput("small", ref[:, :4, :4]),
+        clouds.CloudInput("pat", np.ones((3, 10, 10), np.float32)),
     ]
-    gen = P.compare_to_reference(items, P.CloudInput("ref", ref), labels=labels, norm="none")
     steps = []
-    while True:
-        try:
-            steps.append(next(gen))
-        except StopIteration as stop:
-            comps, notes = stop.value
-            break
-    assert steps[-1] == (4, 4)
+    comps, notes = comparison.compare_to_reference(
+        items,
+        clouds.CloudInput("ref", ref),
+        labels=labels,
+        norm="none",
+        progress=lambda d, t: steps.append((d, t)),
+    )
+    assert steps[0] == (0, 4) and steps[-1] == (4, 4)
     assert [c.name for c in comps] == ["close", "far"]
     assert any("'small' left out" in n for n in notes) and any(
         "'pat' left out: 3 bands" in n for n in notes
@@ -317,8 +341,8 @@ def test_compare_to_reference_uses_the_shared_metrics():
     sel = labels == 1
     expected = np.abs(np.median(far[:, sel], axis=1) - np.median(ref[:, sel], axis=1))
     np.testing.assert_allclose(far_c.diff[0], expected, rtol=1e-5, atol=1e-6)
-    spectra_far = P.gather_spectra(far, P.sample_valid_pixels(far, 5000))
-    spectra_ref = P.gather_spectra(ref, P.sample_valid_pixels(ref, 5000))
+    spectra_far = picking.gather_spectra(far, picking.sample_valid_pixels(far, 5000))
+    spectra_ref = picking.gather_spectra(ref, picking.sample_valid_pixels(ref, 5000))
     assert far_c.mmd2 == pytest.approx(M.mmd2(spectra_far, spectra_ref, seed=0))
     assert comps[0].c2st_auc < 0.8 < far_c.c2st_auc
     assert comps[0].diff.max() < far_c.diff.max()

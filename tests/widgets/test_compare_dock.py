@@ -105,7 +105,7 @@ def test_difference_to_reference_per_class_with_metrics(dock, qtbot, cubes):
     widget.l1.setChecked(False)
     worker = widget.compute_summary()
     assert worker is not None, widget.status.text()
-    qtbot.waitUntil(lambda: widget._worker is None, timeout=60000)
+    qtbot.waitUntil(lambda: widget.job.worker is None, timeout=60000)
     assert widget.error is None
     comps = {c.name: c for c in widget.comparisons}
     assert set(comps) == {"sim", "sim→real"}

@@ -36,7 +36,7 @@ def dock(make_napari_viewer):
 def run(qtbot, widget):
     worker = widget.compute()
     assert worker is not None, widget.status.text()
-    qtbot.waitUntil(lambda: widget._worker is None, timeout=60000)
+    qtbot.waitUntil(lambda: widget.job.worker is None, timeout=60000)
     assert widget.error is None, widget.error
     return widget.result
 
@@ -57,9 +57,9 @@ def test_data_space_projection_and_lasso_paints_exactly_the_region(dock, qtbot):
     # the legend sits above the marginal plot, never over the contours
     widget.plot.draw()
     renderer = widget.plot.canvas.get_renderer()
-    legend = widget._legend.get_window_extent(renderer)
-    assert legend.y0 >= widget.ax_top.get_window_extent(renderer).y1 - 1
-    assert widget.ax.get_legend() is None
+    legend = widget.plot.legend.get_window_extent(renderer)
+    assert legend.y0 >= widget.plot.ax_top.get_window_extent(renderer).y1 - 1
+    assert widget.plot.ax.get_legend() is None
     # a polygon around the left-half pixels of both layers
     left = np.concatenate([c.points[c.index[1] < 6] for c in res.clouds])
     right = np.concatenate([c.points[c.index[1] >= 6] for c in res.clouds])
@@ -71,7 +71,7 @@ def test_data_space_projection_and_lasso_paints_exactly_the_region(dock, qtbot):
         (hi[0] + pad[0], hi[1] + pad[1]),
         (lo[0] - pad[0], hi[1] + pad[1]),
     ]
-    from napari_cinn.core.projection import points_in_polygon
+    from napari_cinn.core.polygons import points_in_polygon
 
     assert not points_in_polygon(right, box).any()  # the two tissues are apart
     n = widget.select_polygon(box)
@@ -80,8 +80,10 @@ def test_data_space_projection_and_lasso_paints_exactly_the_region(dock, qtbot):
     expected[:, :6] = 1
     np.testing.assert_array_equal(labels, expected)
     assert n == 72
-    assert len(widget._selected.get_offsets()) == 144
-    np.testing.assert_allclose(np.asarray(widget._outline.get_xydata())[[0, -1]], [box[0], box[0]])
+    assert len(widget.plot.selected.get_offsets()) == 144
+    np.testing.assert_allclose(
+        np.asarray(widget.plot.outline.get_xydata())[[0, -1]], [box[0], box[0]]
+    )
     # a second lasso replaces the selection; the active layer stays where it was
     assert viewer.layers.selection.active is not viewer.layers[SELECTION_NAME]
     widget.select_polygon([(1e6, 1e6), (1e6 + 1, 1e6), (1e6, 1e6 + 1)])
@@ -90,7 +92,8 @@ def test_data_space_projection_and_lasso_paints_exactly_the_region(dock, qtbot):
 
 def test_latent_space_with_tiny_model_marks_clicked_pixel(dock, qtbot):
     from napari_cinn.core import build_model
-    from napari_cinn.core.projection import features, gather_spectra
+    from napari_cinn.core.clouds import features
+    from napari_cinn.core.picking import gather_spectra
 
     viewer, widget = dock
     model = build_model("hsi", wavelengths=WL, domains=("sim", "real"), n_blocks=2, hidden=16)
@@ -108,7 +111,7 @@ def test_latent_space_with_tiny_model_marks_clicked_pixel(dock, qtbot):
         wavelengths=WL,
     )
     np.testing.assert_allclose(res.pca.mean, z.mean(axis=0), rtol=1e-4, atol=1e-5)
-    assert "PC1" in widget.ax.get_xlabel() and "%" in widget.ax.get_xlabel()
+    assert "PC1" in widget.plot.ax.get_xlabel() and "%" in widget.plot.ax.get_xlabel()
     assert widget.mark_pixel((0, 3, 4)) == 2
     assert widget.mark_pixel((0, 300, 4)) == 0  # outside: nothing marked, no error
 
@@ -161,8 +164,8 @@ def test_too_few_points_fall_back_to_scatter(dock, qtbot):
 def test_a_failing_projection_is_reported_and_the_dock_is_usable_again(dock, qtbot, monkeypatch):
     import napari_cinn.widgets.latent as latent
 
-    def broken(*args, **kwargs):
-        yield (0, 2)
+    def broken(*args, progress=None, **kwargs):
+        progress(0, 2)
         raise ValueError("reference has no valid pixels")
 
     monkeypatch.setattr(latent, "project_clouds", broken)
@@ -170,8 +173,55 @@ def test_a_failing_projection_is_reported_and_the_dock_is_usable_again(dock, qtb
     widget.space.setCurrentText(DATA)
     assert widget.compute() is not None
     assert not widget.run_btn.isEnabled() and widget.cancel_btn.isEnabled()
-    qtbot.waitUntil(lambda: widget._worker is None, timeout=60000)
+    qtbot.waitUntil(lambda: widget.job.worker is None, timeout=60000)
     assert widget.status.text() == "Projection failed: reference has no valid pixels"
     assert widget.error == "reference has no valid pixels" and widget.result is None
     assert widget.run_btn.isEnabled() and not widget.cancel_btn.isEnabled()
     assert not widget.progress.isVisible()
+
+
+def test_latent_health_tab_shows_each_domain_std_strip_and_verdict(dock, qtbot, tmp_path, perturb):
+    """A user opens the Latent health tab after projecting: one std strip row per layer, one cell
+    per latent dimension, and a sentence saying whether the domains share the latent space."""
+    from napari_cinn.core import build_model
+    from napari_cinn.core.clouds import features
+    from napari_cinn.core.latent_health import latent_health
+    from napari_cinn.core.picking import gather_spectra
+
+    viewer, widget = dock
+    model = build_model("hsi", wavelengths=WL, domains=("sim", "real"), n_blocks=2, hidden=16)
+    model.fit_normalization(viewer.layers["sim"].data.reshape(8, -1).T, "sim")
+    model.fit_normalization(viewer.layers["real"].data.reshape(8, -1).T, "real")
+    widget.set_model(perturb(model))
+    assert "Project layers in latent space" in widget.health_text.text()
+    res = run(qtbot, widget)
+    widget.tabs.setCurrentIndex(1)
+    assert widget.tabs.tabText(1) == "Latent health"
+    strip = widget.health_plot.image.get_array()
+    assert strip.shape == (2, 8)  # two layers, eight latent dimensions
+    ref = res.clouds[1]
+    codes = features(
+        gather_spectra(viewer.layers["real"].data, ref.index),
+        "latent",
+        model=widget.model,
+        domain="real",
+        wavelengths=WL,
+    )
+    np.testing.assert_allclose(ref.health.std, latent_health(codes).std, rtol=1e-4)
+    np.testing.assert_allclose(strip[1], np.log2(ref.health.std), rtol=1e-5)
+    labels = [t.get_text() for t in widget.health_plot.ax.get_yticklabels()]
+    assert labels == ["sim (sim)", "real (real)"]
+    text = widget.health_text.text()
+    assert "sim (sim): median std" in text and "real (real): median std" in text
+    assert "W2 to N(0, 1)" in text
+    assert text.startswith(("Shared latent space", "Not a shared latent space"))
+    healthy = all(c.health.healthy for c in res.clouds)
+    assert text.startswith("Shared") == healthy
+    widget.health_plot.draw()
+    shot = tmp_path / "latent_health.png"
+    assert widget.grab().save(str(shot)) and shot.stat().st_size > 5000
+    # data space has no latent codes: the tab says what it needs
+    widget.space.setCurrentText(DATA)
+    run(qtbot, widget)
+    assert "needs latent space" in widget.health_text.text()
+    assert widget.health_plot.image is None

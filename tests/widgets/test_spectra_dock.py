@@ -8,7 +8,7 @@ from napari.utils.interactions import (
     mouse_release_callbacks,
 )
 
-from napari_cinn.core.projection import read_spectra_csv
+from napari_cinn.io.spectra_csv import read_spectra_csv
 from napari_cinn.widgets.spectra import BAND, MARKER_NAME, SpectraWidget
 
 pytestmark = pytest.mark.gui
@@ -61,15 +61,15 @@ def dock(make_napari_viewer, cubes):
 
 
 def lines(widget):
-    return {c.layer: c for c in widget._pixel_curves}
+    return {c.layer: c for c in widget.pixel_curves}
 
 
 def test_click_plots_one_line_per_layer_with_wavelengths(dock, cubes):
     viewer, widget = dock
     click(viewer, (0, 4, 7))
-    assert set(widget._lines) == {f"px:{n}" for n in cubes}
+    assert set(widget.plot.lines) == {f"px:{n}" for n in cubes}
     for name, cube in cubes.items():
-        line = widget._lines[f"px:{name}"]
+        line = widget.plot.lines[f"px:{name}"]
         np.testing.assert_array_equal(line.get_xdata(), WL)
         np.testing.assert_array_equal(line.get_ydata(), cube[:, 4, 7])
     # the clicked pixel is marked in the viewer, and the selection did not move to the marker
@@ -77,9 +77,9 @@ def test_click_plots_one_line_per_layer_with_wavelengths(dock, cubes):
     np.testing.assert_allclose(marker.data, [[4, 7]])
     assert viewer.layers.selection.active is not marker
     # a second click reuses the lines
-    first = widget._lines["px:sim"]
+    first = widget.plot.lines["px:sim"]
     click(viewer, (0, 10, 2.6))
-    assert widget._lines["px:sim"] is first
+    assert widget.plot.lines["px:sim"] is first
     np.testing.assert_array_equal(first.get_ydata(), cubes["sim"][:, 10, 3])
     np.testing.assert_allclose(marker.data, [[10, 3]])
 
@@ -93,13 +93,13 @@ def test_drag_is_not_a_click(dock):
     mouse_move_callbacks(viewer, ev)
     ev.type = "mouse_release"
     mouse_release_callbacks(viewer, ev)
-    assert widget._pixel_curves == []
+    assert widget.pixel_curves == []
 
 
 def test_shift_hover_updates_live(dock, cubes):
     viewer, widget = dock
     mouse_move_callbacks(viewer, FakeEvent((0, 3, 3), type="mouse_move"))
-    assert widget._pixel_curves == []  # no modifier: nothing
+    assert widget.pixel_curves == []  # no modifier: nothing
     mouse_move_callbacks(viewer, FakeEvent((0, 3, 3), type="mouse_move", modifiers=("Shift",)))
     np.testing.assert_array_equal(lines(widget)["real"].y, cubes["real"][:, 3, 3])
 
@@ -118,8 +118,8 @@ def test_real_click_on_the_canvas(make_napari_viewer, qtbot, cubes):
     qtbot.waitExposed(native)
     centre = QPoint(native.width() // 2, native.height() // 2)
     qtbot.mouseClick(native, Qt.MouseButton.LeftButton, pos=centre)
-    qtbot.waitUntil(lambda: len(widget._pixel_curves) == 1, timeout=3000)
-    np.testing.assert_array_equal(widget._pixel_curves[0].y, cube[:, 10, 15])
+    qtbot.waitUntil(lambda: len(widget.pixel_curves) == 1, timeout=3000)
+    np.testing.assert_array_equal(widget.pixel_curves[0].y, cube[:, 10, 15])
 
 
 def test_click_outside_and_different_shapes(dock, cubes):
@@ -127,7 +127,7 @@ def test_click_outside_and_different_shapes(dock, cubes):
     small = np.ones((8, 5, 5), np.float32)
     viewer.add_image(small, name="small", metadata={"wavelengths": WL})
     click(viewer, (0, 100, 100))
-    assert widget._pixel_curves == []
+    assert widget.pixel_curves == []
     assert "outside" in widget.status.text()
     click(viewer, (0, 12, 12))
     assert set(lines(widget)) == set(cubes)
@@ -143,13 +143,13 @@ def test_layer_without_wavelengths_uses_band_index(make_napari_viewer):
     widget = SpectraWidget(viewer)
     click(viewer, (0, 1, 2))
     assert widget.xaxis.currentText() == BAND
-    np.testing.assert_array_equal(widget._pixel_curves[0].x, np.arange(4))
-    np.testing.assert_array_equal(widget._pixel_curves[0].y, cube[:, 1, 2])
+    np.testing.assert_array_equal(widget.pixel_curves[0].x, np.arange(4))
+    np.testing.assert_array_equal(widget.pixel_curves[0].y, cube[:, 1, 2])
     # with one layer that has wavelengths, the other one is named as skipped in nm mode
     viewer.add_image(cube * 2, name="withwl", metadata={"wavelengths": [600, 610, 620, 630]})
     widget.xaxis.setCurrentText("wavelength (nm)")
     click(viewer, (0, 1, 2))
-    assert [c.layer for c in widget._pixel_curves] == ["withwl"]
+    assert [c.layer for c in widget.pixel_curves] == ["withwl"]
     assert "plain" in widget.status.text() and "band index" in widget.status.text()
 
 
@@ -164,7 +164,7 @@ def test_pin_l1_view_and_csv_round_trip(dock, cubes, tmp_path):
     sim = shown["sim"]
     expected = cubes["sim"][:, 5, 5] / cubes["sim"][:, 5, 5].sum()
     np.testing.assert_allclose(sim.y, expected, rtol=1e-6)
-    np.testing.assert_allclose(widget._lines["px:sim"].get_ydata(), expected, rtol=1e-6)
+    np.testing.assert_allclose(widget.plot.lines["px:sim"].get_ydata(), expected, rtol=1e-6)
     path = widget.export_csv(tmp_path / "spectra.csv")
     back = {s.name: s for s in read_spectra_csv(path)}
     assert set(back) == set(shown)
@@ -184,18 +184,18 @@ def test_roi_mean_equals_numpy_for_labels_and_shapes(dock, cubes):
     widget.roi.setCurrentText("organs")
     widget.label.setValue(2)
     widget.compute_roi()
-    roi = {c.layer: c for c in widget._roi_curves}
+    roi = {c.layer: c for c in widget.roi_curves}
     assert set(roi) == set(cubes)
     for name, cube in cubes.items():
         np.testing.assert_allclose(roi[name].y, cube[:, labels == 2].mean(axis=1), rtol=1e-6)
         np.testing.assert_allclose(roi[name].std, cube[:, labels == 2].std(axis=1), rtol=1e-5)
-    assert len(widget._fills) == 3
+    assert len(widget.plot.fills) == 3
     # editing the labels recomputes the shown statistics
     viewer.layers["organs"].data = np.where(labels == 2, 2, 0)
     widget.label.setValue(0)
     widget.compute_roi()
     np.testing.assert_allclose(
-        widget._roi_curves[0].y, cubes["sim"][:, labels == 2].mean(axis=1), rtol=1e-6
+        widget.roi_curves[0].y, cubes["sim"][:, labels == 2].mean(axis=1), rtol=1e-6
     )
     # a rectangle in a Shapes layer
     viewer.add_shapes(
@@ -206,10 +206,10 @@ def test_roi_mean_equals_numpy_for_labels_and_shapes(dock, cubes):
     box = np.zeros((20, 30), bool)
     box[2:6, 3:9] = True
     np.testing.assert_allclose(
-        widget._roi_curves[1].y, cubes["real"][:, box].mean(axis=1), rtol=1e-6
+        widget.roi_curves[1].y, cubes["real"][:, box].mean(axis=1), rtol=1e-6
     )
     widget.clear_roi()
-    assert widget._fills == {}
+    assert widget.plot.fills == {}
 
 
 def test_roi_of_other_size_is_named_not_raised(dock):
@@ -217,7 +217,7 @@ def test_roi_of_other_size_is_named_not_raised(dock):
     viewer.add_labels(np.ones((4, 4), int), name="tiny")
     widget.roi.setCurrentText("tiny")
     widget.compute_roi()
-    assert widget._roi_curves == []
+    assert widget.roi_curves == []
     assert "must cover the same pixels" in widget.status.text()
 
 
@@ -245,13 +245,13 @@ def test_legend_sits_above_the_axes_and_names_layers_and_kinds(dock, cubes):
     widget.roi.setCurrentText("organs")
     widget.compute_roi()
     widget.plot.draw()
-    legend = widget._legend
+    legend = widget.plot.legend
     texts = [t.get_text() for t in legend.get_texts()]
     assert texts == [*cubes, "clicked pixel", "pinned", "ROI mean ± std"]
     renderer = widget.plot.canvas.get_renderer()
     box = legend.get_window_extent(renderer)
-    assert box.y0 >= widget.ax.get_window_extent(renderer).y1 - 1
+    assert box.y0 >= widget.plot.ax.get_window_extent(renderer).y1 - 1
     assert box.y1 <= widget.plot.figure.bbox.y1 + 1
-    assert widget.ax.get_legend() is None
+    assert widget.plot.ax.get_legend() is None
     # the λ slider's wavelength is marked from the start
-    assert np.isfinite(widget._lambda_line.get_xdata()[0])
+    assert np.isfinite(widget.plot.lambda_line.get_xdata()[0])

@@ -82,7 +82,7 @@ def test_transfer_adds_a_layer_equal_to_transfer_image(dock, qtbot, hsi_model_fi
     assert widget.run_btn.isEnabled(), widget.status_label.text()
     widget.chunk = 1024  # several chunks: the progress bar moves
     seen = []
-    widget._relay.progressed.connect(lambda s, d, t: seen.append((s, d, t)))
+    widget.job.progressed.connect(lambda s, d, t: seen.append((s, d, t)))
     widget.latent_check.setChecked(True)
     widget.likelihood_check.setChecked(True)
     qtbot.mouseClick(widget.run_btn, Qt.MouseButton.LeftButton)
@@ -141,7 +141,7 @@ def test_cancel_mid_run_while_the_viewer_stays_responsive(dock, qtbot, hsi_model
             viewer.dims.set_point(0, 10)  # the user keeps browsing wavelengths meanwhile
             widget.cancel()
 
-    widget._relay.progressed.connect(on_progress)
+    widget.job.progressed.connect(on_progress)
     widget.run()
     qtbot.waitUntil(lambda: not widget.running, timeout=60000)
     done, total, running, value = seen[2]
@@ -225,16 +225,76 @@ def test_shipped_models_are_listed_and_preselected(
 ):
     import shutil
 
-    from napari_cinn.widgets import _transfer_logic
+    from napari_cinn.widgets._logic import models as model_files
     from napari_cinn.widgets.transfer import BROWSE, TransferWidget
 
     models = tmp_path / "models"
     models.mkdir()
     shutil.copy(hsi_model_file, models / "hsi_sample.safetensors")
-    monkeypatch.setattr(_transfer_logic, "SAMPLE_MODEL_DIR", models)
+    monkeypatch.setattr(model_files, "SAMPLE_MODEL_DIR", models)
     viewer = make_napari_viewer()
     widget = TransferWidget(viewer)
     items = [widget.model_combo.itemText(i) for i in range(widget.model_combo.count())]
     assert items == ["hsi_sample.safetensors", BROWSE]
     assert widget.model_info is not None and widget.model_info.name == "hsi_sample"
     widget.deleteLater()
+
+
+def test_models_that_fit_the_layer_come_first_and_one_is_picked(dock):
+    """With the PAT samples open the dock offers the shipped PAT model, the HSI model after it
+    with the reason; a model the user chose stays chosen when other layers come and go."""
+    viewer, widget = dock
+    viewer.open_sample("napari-cinn", "pat_sim")
+    assert widget.layer_combo.currentText() == "pat_sim"
+    assert widget.model_info.name == "pat_sample" and widget.run_btn.isEnabled()
+    items = widget.picker.items()
+    assert items[0] == "pat_sample.safetensors"
+    hsi = items.index("hsi_sample.safetensors (does not fit)")
+    assert "model expects 100 bands" in widget.model_combo.itemData(
+        hsi, Qt.ItemDataRole.ToolTipRole
+    )
+    assert widget.model_label.wordWrap()  # the description is wrapped, never cut off
+    viewer.open_sample("napari-cinn", "hsi_sim")  # a simulated HSI layer is now offered first
+    widget.layer_combo.setCurrentText("hsi_sim")
+    assert widget.model_info.name == "hsi_sample"
+    assert widget.picker.items()[0] == "hsi_sample.safetensors"
+    widget.set_model_path(widget.picker.combo.itemData(2))  # the user picks the PAT model anyway
+    assert widget.model_info.name == "pat_sample" and not widget.run_btn.isEnabled()
+    viewer.add_points(np.zeros((1, 2)), name="a marker")
+    assert widget.model_info.name == "pat_sample"
+    assert "model expects 16 bands" in widget.status_label.text()
+
+
+def test_a_stochastic_realisation_with_a_seed_is_reproducible(dock, qtbot, tmp_path, perturb):
+    """A user ticks 'stochastic realisation', picks seed 5, runs: the layer is that realisation."""
+    import torch
+
+    from napari_cinn.core import build_model, load_model, save_model, transfer_image
+
+    viewer, widget = dock
+    m = build_model("hsi", n_blocks=2, hidden=16)
+    rng = np.random.default_rng(0)
+    m.fit_normalization(rng.uniform(0.1, 0.6, (300, 100)), "sim")
+    m.fit_normalization(rng.uniform(0.1, 0.5, (300, 100)), "real")
+    with torch.no_grad():
+        m.source_noise[0] = 0.02
+    path = save_model(perturb(m), tmp_path / "noisy.safetensors")
+    cube = viewer.add_image(
+        rng.uniform(0.1, 0.6, (100, 16, 16)).astype(np.float32),
+        name="hsi_sim",
+        metadata={"wavelengths": HSI_WAVELENGTHS, "domain": "sim"},
+    )
+    assert widget.set_model_path(path)
+    assert not widget.seed_spin.isEnabled()
+    widget.sample_check.setChecked(True)
+    assert widget.seed_spin.isEnabled()
+    widget.seed_spin.setValue(5)
+    qtbot.mouseClick(widget.run_btn, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not widget.running, timeout=60000)
+    out = viewer.layers["hsi_sim [sim→real]"]
+    model = load_model(path)
+    args = (model, np.asarray(cube.data), "sim", "real")
+    expected = transfer_image(*args, device="cpu", sample=True, seed=5)
+    np.testing.assert_allclose(out.data, expected, rtol=1e-5, atol=1e-6)
+    assert np.abs(out.data - transfer_image(*args, device="cpu")).mean() > 1e-4
+    assert out.metadata["provenance"]["realisation"] == "stochastic, seed 5"

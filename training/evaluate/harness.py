@@ -213,9 +213,15 @@ def _one_seed(
     t0 = time.perf_counter()
     if samples and method.sample_transform is not None:  # K realisations: augmentation
         draws = [_apply(method, sim, s_sim, fit_sim, fit_real, cache, k) for k in range(samples)]
+    elif samples and method.fit is not None:  # a fitted baseline may be stochastic too
+        transform = method.fit(fit_sim, fit_real)
+        if getattr(transform, "stochastic", False):
+            draws = [transform.sample(s_sim.spectra, 7919 * (k + 1)) for k in range(samples)]
+        else:
+            draws = [np.asarray(transform(s_sim.spectra), dtype=np.float32)]
     else:
         draws = [_apply(method, sim, s_sim, fit_sim, fit_real, cache)]
-    transferred = draws[0]  # metrics and figures: one realisation, as many pixels as sim
+    transferred = np.asarray(draws[0], np.float32)  # metrics, figures: one realisation
     log(
         f"  seed {seed}: transfer {time.perf_counter() - t0:.1f} s ({len(draws)} realisation(s)); "
         f"{len(train)} real-train / {len(test)} real-test subjects"
@@ -271,6 +277,7 @@ def _one_seed(
         "frechet_sim_real": frechet_distance(x_sim, x_test, seed=seed),
         "wavelength_diff": float(diff_t.mean()),
         "wavelength_diff_sim": float(diff_s.mean()),
+        "realisations": len(draws),
     }
     if method.model is not None:
         from napari_cinn_training.evaluate.latent import latent_health_of
@@ -401,7 +408,7 @@ def evaluate_images(
         "classes": {int(c): names.get(int(c), str(c)) for c in classes},
         "headline_classifier": headline,
         "c2st_classifier": c2st_classifier,
-        "realisations": samples if m.sample_transform is not None and samples else 1,
+        "realisations": per_transfer.pop("realisations", [1])[0],
     }
     for key in SCALARS:
         if key in per_clf[headline]:
