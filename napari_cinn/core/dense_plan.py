@@ -156,14 +156,17 @@ class DensePlan:
 
     # ------------------------------------------------------------------ the two directions
     def forward(
-        self, x: Tensor, cond: Tensor | None, jac: bool = True
+        self, x: Tensor, cond: Tensor | None, jac: bool = True, stop: int | None = None
     ) -> tuple[Tensor, Tensor | None]:
-        """``z, log_det`` of ``x (n, C)``; ``log_det`` is None when ``jac`` is False."""
+        """``z, log_det`` of ``x (n, C)``; ``log_det`` is None when ``jac`` is False.
+
+        ``stop``: run only the first ``stop`` blocks.
+        """
         n, c = x.shape
         state, work, hidden, coupling = self._buffers(n, x)
         self._enter(x, state)
         log_det = x.new_zeros(n) if jac else None
-        for i, b in enumerate(self.blocks):
+        for i, b in enumerate(self.blocks[:stop]):
             w1x, pixel_cond = self._cond_bias(b, cond, i)
             a = self._subnet(b, w1x, pixel_cond, state, hidden, coupling)
             ch = c - b.k
@@ -180,14 +183,17 @@ class DensePlan:
         return self._leave(state), log_det
 
     def reverse(
-        self, z: Tensor, cond: Tensor | None, jac: bool = True
+        self, z: Tensor, cond: Tensor | None, jac: bool = True, stop: int | None = None
     ) -> tuple[Tensor, Tensor | None]:
-        """``x, log_det`` (of the inverse) for latent codes ``z (n, C)``."""
+        """``x, log_det`` (of the inverse) for latent codes ``z (n, C)``.
+
+        ``stop``: invert only the first ``stop`` blocks.
+        """
         n, c = z.shape
         state, work, hidden, coupling = self._buffers(n, z)
         self._enter(z, state)
         log_det = z.new_zeros(n) if jac else None
-        for i in reversed(range(len(self.blocks))):
+        for i in reversed(range(len(self.blocks) if stop is None else stop)):
             b = self.blocks[i]
             torch.index_select(state, 1, b.rev_index, out=work)  # [z | 1]
             ch = c - b.k
@@ -203,6 +209,26 @@ class DensePlan:
             y2.mul_(b.inv_scale[b.k :]).add_(b.neg_offset_scaled[b.k :]).sub_(a[:, ch:])
             torch.mul(y2, e_inv, out=state[:, b.k + 1 :])
         return self._leave(state), log_det
+
+    @property
+    def conditioned_prefix(self) -> int:
+        """Blocks up to the last conditional one; the unconditional blocks after it map every
+        domain alike."""
+        return max((i + 1 for i, c in enumerate(self.conditioned) if c), default=0)
+
+    def transfer(self, x: Tensor, cond_src: Tensor | None, cond_tgt: Tensor | None) -> Tensor:
+        """``f⁻¹(f(x | src) | tgt)`` without the trailing unconditional blocks.
+
+        Those blocks do not see the condition, so encoding through them and decoding back cancel
+        exactly (a bijection followed by its inverse); skipping them gives the same result with
+        less rounding and, for the default HSI model (15 of 20 blocks conditional), a quarter
+        less work.
+        """
+        stop = self.conditioned_prefix
+        if stop == 0:
+            return x.clone()
+        v, _ = self.forward(x, cond_src, jac=False, stop=stop)
+        return self.reverse(v, cond_tgt, jac=False, stop=stop)[0]
 
 
 def _signature(flow) -> tuple:

@@ -36,6 +36,8 @@ def test_plan_matches_freia_blocks_in_both_directions(perturb, n_classes):
             back = model.decode(z, domain, classes)
             torch.testing.assert_close(back, ref.decode(z, domain, classes), atol=2e-5, rtol=1e-5)
             assert float((back - x).abs().max()) < 1e-5  # the round trip is exact to float32
+        # the transfer skips blocks 3 and 4 (unconditional: their encode and decode cancel)
+        assert plan_for(model.flow).conditioned_prefix == 3
         y = model.transfer(x, "sim", "real", classes)
         torch.testing.assert_close(y, ref.transfer(x, "sim", "real", classes), atol=1e-4, rtol=1e-4)
 
