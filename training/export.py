@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+
+from .checkpoints import CheckpointError, git_commit, read_checkpoint
 
 
 class ExportError(ValueError):
@@ -35,56 +36,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--out", required=True, metavar="FILE.safetensors", help="model file to write"
     )
     parser.add_argument("--force", action="store_true", help="replace FILE if it exists")
-
-
-def read_checkpoint(path: str | Path) -> dict[str, Any]:
-    """Load a Lightning checkpoint safely (``weights_only=True``: no pickle code runs)."""
-    import torch
-
-    path = Path(path)
-    if not path.is_file():
-        raise ExportError(f"checkpoint {str(path)!r} not found")
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # noqa: BLE001 - any failure means an unusable file
-        raise ExportError(f"{path}: not a readable training checkpoint ({err})") from None
-    if (
-        not isinstance(ckpt, dict)
-        or "state_dict" not in ckpt
-        or "config" not in ckpt.get("hyper_parameters", {})
-    ):
-        state = ckpt.get("state_dict", {}) if isinstance(ckpt, dict) else {}
-        if any(str(k).startswith("model.module_list.") for k in state):
-            raise ExportError(
-                f"{path}: a UDT-cINN (paper code) checkpoint, not a cinn-train one (it has no "
-                "config inside); convert it with `cinn-train import-udt`"
-            )
-        raise ExportError(f"{path}: not a cinn-train checkpoint (no state_dict/config inside)")
-    return ckpt
-
-
-def git_commit() -> str | None:
-    """The commit of the code that runs (with ``-dirty`` if the tree has changes), if in git."""
-    root = Path(__file__).resolve().parent.parent
-    try:
-        sha = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=10,
-        ).stdout.strip()
-        return sha + ("-dirty" if dirty else "")
-    except (OSError, subprocess.SubprocessError):
-        return None
 
 
 def provenance(ckpt: dict[str, Any], ckpt_path: str | Path) -> dict[str, Any]:
@@ -140,7 +91,7 @@ def export(ckpt_path: str | Path, out: str | Path, force: bool = False) -> Path:
     prov = provenance(ckpt, ckpt_path)
     out.parent.mkdir(parents=True, exist_ok=True)
     if method == "unit":
-        from .baselines.unit import save_unit, unit_from_checkpoint
+        from .baselines.unit.files import save_unit, unit_from_checkpoint
 
         save_unit(unit_from_checkpoint(ckpt), out, overwrite=force, **prov)
         return out
@@ -153,7 +104,7 @@ def export(ckpt_path: str | Path, out: str | Path, force: bool = False) -> Path:
 def run(args: argparse.Namespace) -> int:
     try:
         path = export(args.checkpoint, args.out, force=args.force)
-    except (ExportError, ValueError, FileExistsError) as err:
+    except (ExportError, CheckpointError, ValueError, FileExistsError) as err:
         print(f"cinn-train export: {err}", file=sys.stderr)
         return 2
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")

@@ -1,4 +1,4 @@
-"""``cinn-train fit``: train a cINN (or the UNIT / OT baseline) from a YAML config.
+"""``cinn-train fit``: train a cINN (or the UNIT baseline) from a YAML config.
 
 Lightning does the loop, checkpoints, resume, logging (CSV, TensorBoard when installed), progress
 bars, mixed precision and multi-GPU DDP. A run writes into ``trainer.out_dir``::
@@ -15,19 +15,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import sys
-import time
-import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from .config import Config, ConfigError, load_config
-
-log = logging.getLogger(__name__)
 
 _FLAG_KEYS = {  # command-line flag -> config key
     "devices": "trainer.devices",
@@ -129,7 +125,7 @@ def _resolve(args: argparse.Namespace) -> tuple[Config, str | None]:
         ckpt_path = Path(ckpt)
         if not ckpt_path.is_file():
             raise ConfigError(f"checkpoint {ckpt!r} not found")
-        from .export import read_checkpoint
+        from .checkpoints import read_checkpoint
 
         stored = read_checkpoint(ckpt_path)["hyper_parameters"]["config"]
         cfg = _from_dict_with_overrides(stored, overrides)
@@ -151,99 +147,6 @@ def _from_dict_with_overrides(values: dict, overrides: list[str]) -> Config:
     return config_from_dict(values, "the checkpoint's config")
 
 
-def _strategy(cfg: Config, adversarial: bool) -> Any:
-    s = str(cfg.trainer.strategy)
-    if adversarial and s in ("ddp", "ddp_spawn", "ddp_fork", "ddp_notebook"):
-        return f"{s}_find_unused_parameters_true"
-    return s
-
-
-def _devices(value: Any) -> Any:
-    if isinstance(value, str) and "," in value:
-        return [int(v) for v in value.split(",") if v.strip()]
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    return value
-
-
-def _loggers(out_dir: Path) -> list:
-    from lightning.pytorch.loggers import CSVLogger
-
-    loggers = [CSVLogger(str(out_dir), name="logs", version="")]
-    try:
-        import tensorboard  # noqa: F401
-        from lightning.pytorch.loggers import TensorBoardLogger
-
-        loggers.append(TensorBoardLogger(str(out_dir), name="logs", version="tb"))
-    except ImportError:
-        pass
-    return loggers
-
-
-def steps_per_iteration(cfg: Config) -> int:
-    """Optimiser steps Lightning counts per iteration (flow + discriminators)."""
-    if cfg.method == "unit":
-        return 2
-    return 2 if cfg.loss.adv_weight > 0 else 1
-
-
-def build_trainer(cfg: Config, n_batches: int, adversarial: bool):
-    import lightning as L
-    from lightning.pytorch.callbacks import ModelCheckpoint
-
-    t = cfg.trainer
-    out = Path(t.out_dir)
-    spi = 2 if adversarial else 1
-    ckpt = ModelCheckpoint(
-        dirpath=str(out / "checkpoints"),
-        filename="step{step}",
-        auto_insert_metric_name=False,
-        save_last=True,
-        save_top_k=-1 if t.keep_checkpoints else 0,
-        every_n_train_steps=max(1, t.checkpoint_every_n_steps) * spi,
-        save_on_train_epoch_end=True,
-    )
-    callbacks = [ckpt]
-    if t.select_by:
-        callbacks.append(
-            ModelCheckpoint(
-                dirpath=str(out / "checkpoints"),
-                filename="best",
-                monitor="val/select",
-                mode="min",
-                save_top_k=1,
-                auto_insert_metric_name=False,
-            )
-        )
-    return L.Trainer(
-        max_epochs=t.max_epochs,
-        max_steps=t.max_steps * spi if t.max_steps > 0 else -1,
-        max_time=t.max_time,
-        accelerator=t.accelerator,
-        devices=_devices(t.devices),
-        num_nodes=t.num_nodes,
-        strategy=_strategy(cfg, adversarial),
-        precision=t.precision,
-        logger=_loggers(out),
-        callbacks=callbacks,
-        log_every_n_steps=t.log_every_n_steps,
-        val_check_interval=t.val_check_interval,
-        enable_progress_bar=t.progress_bar,
-        enable_model_summary=True,
-        deterministic=t.deterministic,
-        use_distributed_sampler=False,  # our EpochSampler splits batches across ranks
-        default_root_dir=str(out),
-        num_sanity_val_steps=0,
-    )
-
-
-def planned_iterations(cfg: Config, n_batches: int) -> int:
-    by_epochs = cfg.trainer.max_epochs * n_batches if cfg.trainer.max_epochs > 0 else None
-    by_steps = cfg.trainer.max_steps if cfg.trainer.max_steps > 0 else None
-    options = [v for v in (by_epochs, by_steps) if v]
-    return min(options) if options else 10_000
-
-
 def _check_out_dir(cfg: Config, resume: str | None, force: bool) -> Path:
     out = Path(cfg.trainer.out_dir)
     ckpts = out / "checkpoints"
@@ -256,25 +159,37 @@ def _check_out_dir(cfg: Config, resume: str | None, force: bool) -> Path:
     return out
 
 
+def _pseudo_labels(cfg: Config, data) -> Callable[[Any, dict], None] | None:
+    """For ``loss.real_classes: pseudo``: fit the cINN's real pseudo-labeller on sim labels."""
+    if cfg.method != "cinn" or cfg.loss.real_classes != "pseudo":
+        return None
+
+    def prepare(module, arrays: dict) -> None:
+        from .pseudo_labels import labelled_sim_spectra
+
+        sim_x, sim_y = labelled_sim_spectra(data.train["sim"], seed=cfg.seed)
+        module.fit_pseudo_labels(sim_x, sim_y, arrays["real"])
+
+    return prepare
+
+
 def fit(cfg: Config, resume: str | None = None, force: bool = False) -> dict[str, Any]:
     """Train according to ``cfg``; returns the summary (also written to OUT_DIR/summary.json)."""
     import torch
 
+    if cfg.method == "ot":
+        raise ConfigError(
+            "method 'ot' is fitted inside the evaluation, not trained: use "
+            "cinn-train evaluate --method ot (or ot-sinkhorn, ot-emd)"
+        )
     if cfg.trainer.num_threads > 0:
         torch.set_num_threads(cfg.trainer.num_threads)
     out = _check_out_dir(cfg, resume, force)
     (out / "config.yaml").write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
-    if cfg.method == "ot":
-        from .baselines.ot import fit_ot
 
-        return fit_ot(cfg)
+    from .data import Sampling, prepare
+    from .train import train
 
-    import lightning as L
-
-    from .data import Sampling, SpectralDataModule, prepare, training_arrays
-
-    L.seed_everything(cfg.seed, workers=True, verbose=False)
-    t0 = time.perf_counter()
     d = cfg.data
     data = prepare(
         d.sim,
@@ -286,86 +201,35 @@ def fit(cfg: Config, resume: str | None = None, force: bool = False) -> dict[str
         sampling=Sampling.from_config(d),
     )
     print(f"[cinn-train] data: {data.describe()}", flush=True)
-    dm = SpectralDataModule(
-        data, d.batch_size, d.samples_per_epoch, d.crop, d.val_samples, d.num_workers, cfg.seed
-    )
-    n_batches = max(1, d.samples_per_epoch // d.batch_size)
-    total = planned_iterations(cfg, n_batches)
-    wl = [float(w) for w in data.wavelengths]
     if cfg.method == "unit":
-        from .lit import UNITModule
-
-        module = UNITModule(cfg.to_dict(), wl, total, data.manifest)
-        adversarial = True
+        from .baselines.unit.lit import UNITModule as module_class
     else:
-        from .lit import CINNModule
-
-        module = CINNModule(cfg.to_dict(), wl, total, data.manifest)
-        adversarial = cfg.loss.adv_weight > 0
-    from .export import git_commit
-
-    module.git_commit = git_commit()
-    if resume is None:
-        arrays = training_arrays(data.train, cfg.modality, seed=cfg.seed)
-        module.fit_statistics(arrays)
-        if cfg.method == "cinn" and cfg.loss.real_classes == "pseudo":
-            from .pseudo_labels import labelled_sim_spectra
-
-            sim_x, sim_y = labelled_sim_spectra(data.train["sim"], seed=cfg.seed)
-            module.fit_pseudo_labels(sim_x, sim_y, arrays["real"])
-    trainer = build_trainer(cfg, n_batches, adversarial)
-    warnings.filterwarnings(
-        "ignore", message=".*dataloader is not resumable.*"
-    )  # EpochSampler skips
-    warnings.filterwarnings("ignore", message=".*does not have many workers.*")
-    t_fit = time.perf_counter()
-    # a resumed checkpoint is unpickled with weights_only=True: no code in it runs
-    trainer.fit(module, datamodule=dm, ckpt_path=resume, weights_only=True)
-    fit_s = time.perf_counter() - t_fit
-    final = out / "checkpoints" / "last.ckpt"
-    trainer.save_checkpoint(str(final), weights_only=False)  # full state, so --resume can go on
-    metrics = {}
-    for k, v in trainer.callback_metrics.items():
-        try:
-            metrics[k] = float(v)
-        except (TypeError, ValueError):
-            continue
-    summary = {
-        "method": cfg.method,
-        "modality": cfg.modality,
-        "seed": cfg.seed,
-        "fit_seconds": round(fit_s, 1),
-        "total_seconds": round(time.perf_counter() - t0, 1),
-        "iterations": int(module.iteration),
-        "global_step": int(trainer.global_step),
-        "epochs": int(trainer.current_epoch),
-        "skipped_steps": int(module.skipped),
-        "torch_threads": torch.get_num_threads(),
-        "checkpoint": str(final),
-        "resumed_from": resume,
-        "metrics": metrics,
-    }
-    if trainer.is_global_zero:
-        (out / "summary.json").write_text(json.dumps(summary, indent=1))
+        from .lit import CINNModule as module_class
+    result = train(cfg, data, module_class, resume=resume, prepare=_pseudo_labels(cfg, data))
+    summary = result.summary
+    if result.module.global_rank == 0:
+        final = summary["checkpoint"]
         print(
-            f"[cinn-train] done: {summary['iterations']} iterations in {fit_s:.0f} s; "
-            f"checkpoint {final}\n[cinn-train] export with: cinn-train export {final} --out model.safetensors",
+            f"[cinn-train] done: {summary['iterations']} iterations in "
+            f"{summary['fit_seconds']:.0f} s; checkpoint {final}\n"
+            f"[cinn-train] export with: cinn-train export {final} --out model.safetensors",
             flush=True,
         )
     return summary
 
 
 def run(args: argparse.Namespace) -> int:
-    # idle OpenMP threads sleep instead of spinning: on a busy shared CPU, spinning threads made
-    # training 3-5x slower here (must be set before torch starts its thread pool)
+    # idle OpenMP threads sleep instead of spinning, which is much faster on a busy shared CPU
+    # (must be set before torch starts its thread pool)
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    from .checkpoints import CheckpointError
     from .data import DataError
-    from .lit import NonFiniteLossError
+    from .lightning_base import NonFiniteLossError
 
     try:
         cfg, resume = _resolve(args)
         fit(cfg, resume=resume, force=args.force)
-    except (ConfigError, DataError) as err:
+    except (ConfigError, DataError, CheckpointError) as err:
         print(f"cinn-train fit: {err}", file=sys.stderr)
         return 2
     except NonFiniteLossError as err:

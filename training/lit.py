@@ -1,4 +1,4 @@
-"""Lightning modules: the cINN of Dreher et al. (maximum likelihood + adversarial) and UNIT.
+"""Lightning module of the cINN of Dreher et al. (maximum likelihood + adversarial).
 
 :class:`CINNModule` trains one ``napari_cinn.core`` :class:`DomainTransferModel` on both domains:
 
@@ -10,35 +10,25 @@
   iterations, then ramps linearly to ``adv_weight`` over ``adv_ramp`` iterations; the
   discriminators train from the first iteration so they are ready when it starts.
 - Manual optimisation (Lightning 2): one Adam for the flow (only the flow's parameters, unlike the
-  paper's code), one for both discriminators; gradient-norm clipping; a NaN guard that skips a
-  step with a non-finite loss or gradient (logged, same decision on every DDP rank) and stops the
-  run with a clear message after ``max_bad_steps`` in a row.
+  paper's code), one for both discriminators; gradient-norm clipping and the NaN guard of
+  :class:`~napari_cinn_training.lightning_base.LightningBase`.
 
 Global step: Lightning counts optimiser steps, i.e. 2 per iteration with discriminators (1 without);
-configs count *iterations* and ``napari_cinn_training.fit`` converts.
+configs count *iterations* and ``napari_cinn_training.train.build_trainer`` converts.
 """
 
 from __future__ import annotations
 
-import math
-import time
-from collections.abc import Callable
 from typing import Any
 
-import lightning as L
 import numpy as np
 import torch
 from torch import Tensor, nn
 
-from .config import Config, config_from_dict
-from .nets import grad_norm, lsgan_discriminator, lsgan_generator, make_discriminator
-
-DOMAINS = ("sim", "real")
-LN2 = math.log(2.0)
-
-
-class NonFiniteLossError(RuntimeError):
-    """Training produced non-finite losses/gradients too many times in a row."""
+from .config import Config
+from .lightning_base import DOMAINS, LN2, LightningBase
+from .linear_ot import gaussian_ot_map, unit_spectra
+from .nets import lsgan_discriminator, lsgan_generator, make_discriminator
 
 
 def build_cinn(cfg: Config, wavelengths) -> nn.Module:
@@ -46,17 +36,13 @@ def build_cinn(cfg: Config, wavelengths) -> nn.Module:
     import difflib
 
     from napari_cinn.core import build_model
+    from napari_cinn.core.models import DEFAULT_HYPER
 
     from .config import ConfigError
 
-    try:
-        from napari_cinn.core.models import DEFAULT_HYPER
-
-        known = DEFAULT_HYPER.get(cfg.modality, {})
-    except ImportError:  # pragma: no cover - older core
-        known = {}
+    known = DEFAULT_HYPER.get(cfg.modality, {})
     for key in cfg.model:
-        if known and key not in known:
+        if key not in known:
             close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.5)
             hint = f"; did you mean 'model.{close[0]}'?" if close else f"; known: {sorted(known)}"
             raise ConfigError(f"unknown config key 'model.{key}' for a {cfg.modality} cINN{hint}")
@@ -74,188 +60,7 @@ def build_cinn(cfg: Config, wavelengths) -> nn.Module:
         ) from None
 
 
-def _lr_lambda(cfg: Config, total: int):
-    ratio = float(cfg.optim.min_lr_ratio)
-    warm_its = max(1, min(50, total // 20))
-
-    def fn(it: int) -> float:
-        warm = min(1.0, (it + 1) / warm_its)  # short linear warm-up: INNs dislike a cold large lr
-        t = min(1.0, it / max(1, total))
-        return warm * (ratio + (1 - ratio) * 0.5 * (1 + math.cos(math.pi * t)))
-
-    return fn
-
-
-class _Base(L.LightningModule):
-    """Shared plumbing: config, optimiser/scheduler set-up, NaN guard, iteration counter."""
-
-    def __init__(self, config: dict[str, Any], total_iterations: int):
-        super().__init__()
-        self.cfg = config_from_dict(config)
-        self.total_iterations = int(total_iterations)
-        self.automatic_optimization = False
-        self.register_buffer("iteration", torch.zeros((), dtype=torch.long))
-        self.register_buffer("skipped", torch.zeros((), dtype=torch.long))
-        self._bad_in_row = 0
-
-    # subclasses: generator_parameters(), discriminator_parameters()
-    def configure_optimizers(self):
-        o = self.cfg.optim
-        opt_g = torch.optim.Adam(
-            list(self.generator_parameters()),
-            lr=o.lr,
-            betas=tuple(o.betas),
-            weight_decay=o.weight_decay,
-        )
-        opts = [opt_g]
-        d_params = list(self.discriminator_parameters())
-        if d_params:
-            opts.append(torch.optim.Adam(d_params, lr=o.disc_lr, betas=(0.5, 0.999)))
-        if o.scheduler == "cosine":
-            sched = torch.optim.lr_scheduler.LambdaLR(
-                opt_g, _lr_lambda(self.cfg, self.total_iterations)
-            )
-        elif o.scheduler == "plateau":
-            sched = torch.optim.lr_scheduler.ReduceLROnPlateau(
-                opt_g, factor=o.plateau_factor, patience=o.plateau_patience
-            )
-        else:
-            return opts
-        return opts, [sched]
-
-    def _optimizers(self):
-        opts = self.optimizers()
-        return opts if isinstance(opts, list) else [opts]
-
-    def adv_weight_now(self) -> float:
-        loss = self.cfg.loss
-        it = int(self.iteration)
-        if loss.adv_weight <= 0 or it < loss.adv_start:
-            return 0.0
-        return float(loss.adv_weight) * min(1.0, (it - loss.adv_start + 1) / max(1, loss.adv_ramp))
-
-    def _all_ranks_ok(self, ok: bool) -> bool:
-        return bool(self.trainer.strategy.reduce_boolean_decision(bool(ok), all=True))
-
-    def _skip(self, what: str) -> None:
-        """Count a skipped step; stop the run after too many in a row."""
-        self.skipped += 1
-        self._bad_in_row += 1
-        self.log("train/skipped_steps", self.skipped.float(), on_step=True, prog_bar=True)
-        if self.global_rank == 0:
-            print(
-                f"[cinn-train] iteration {int(self.iteration)}: non-finite {what}; step skipped "
-                f"({self._bad_in_row} in a row, {int(self.skipped)} in all)",
-                flush=True,
-            )
-        if self._bad_in_row >= self.cfg.loss.max_bad_steps:
-            raise NonFiniteLossError(
-                f"{self._bad_in_row} training steps in a row gave non-finite {what}: stopping. "
-                "Lower optim.lr, lower model.clamp, raise optim.grad_clip strictness, or check the data "
-                "for NaN/huge values; resume from the last checkpoint with --resume."
-            )
-
-    def _step(self, opt, loss: Tensor, params: list[nn.Parameter], clip: float, what: str) -> bool:
-        """Backward + clip + step, unless the loss or the gradient is non-finite (then skip)."""
-        if not self._all_ranks_ok(bool(torch.isfinite(loss))):
-            self._skip(f"{what} loss")
-            return False
-        opt.zero_grad(set_to_none=True)
-        self.manual_backward(loss)
-        norm = grad_norm(params)
-        if not self._all_ranks_ok(bool(torch.isfinite(norm))):
-            opt.zero_grad(set_to_none=True)
-            self._skip(f"{what} gradient")
-            return False
-        if clip > 0:
-            self.clip_gradients(opt, gradient_clip_val=clip, gradient_clip_algorithm="norm")
-        opt.step()
-        self.log(f"train/{what}_grad_norm", norm, on_step=True)
-        return True
-
-    def _report(self, text: Callable[[], str]) -> None:
-        """A plain progress line every ``log_every_n_steps`` iterations when there is no progress bar.
-
-        ``text`` is called only then, so reading losses off the device costs nothing on other steps.
-        """
-        t = self.cfg.trainer
-        if (
-            t.progress_bar
-            or self.global_rank != 0
-            or int(self.iteration) % max(1, t.log_every_n_steps)
-        ):
-            return
-        print(
-            f"[cinn-train] it {int(self.iteration)} ep {self.current_epoch} "
-            f"{time.perf_counter() - self._t0:.0f}s {text()}",
-            flush=True,
-        )
-
-    def _schedule_step(self) -> None:
-        sched = self.lr_schedulers()
-        if sched is not None and self.cfg.optim.scheduler == "cosine":
-            sched.step()
-
-    def on_validation_epoch_end(self) -> None:
-        sched = self.lr_schedulers()
-        metric = self.trainer.callback_metrics.get("val/loss")
-        if sched is not None and self.cfg.optim.scheduler == "plateau" and metric is not None:
-            sched.step(float(metric))
-
-    def on_train_start(self) -> None:
-        self._t0 = time.perf_counter()
-        # mid-epoch resume: skip the batches of this epoch that were already trained on
-        loop = self.trainer.fit_loop
-        sampler = (
-            getattr(self.trainer.datamodule, "sampler", None) if self.trainer.datamodule else None
-        )
-        done = loop.epoch_loop.batch_progress.current.ready
-        if sampler is not None and loop.restarting and 0 < done < len(sampler):
-            sampler.skip = done
-
-    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        metrics = {}
-        for k, v in self.trainer.callback_metrics.items():
-            try:
-                metrics[k] = float(v)
-            except (TypeError, ValueError):
-                continue
-        checkpoint["napari_cinn"] = {
-            "metrics": metrics,
-            "iteration": int(self.iteration),
-            "skipped_steps": int(self.skipped),
-            "git_commit": getattr(self, "git_commit", None),
-        }
-
-
-def unit_spectra(x: np.ndarray) -> np.ndarray:
-    """Valid spectra ``(n, bands)`` (HSI) scaled to unit L2 norm, float64."""
-    x = np.asarray(x, np.float64)
-    r = np.linalg.norm(x, axis=1)
-    ok = np.isfinite(x).all(1) & (r > 0)
-    return x[ok] / r[ok, None]
-
-
-def gaussian_ot_map(
-    src: np.ndarray, dst: np.ndarray, reg: float = 1e-6
-) -> tuple[np.ndarray, np.ndarray]:
-    """Closed-form optimal-transport (Monge) map between Gaussian fits of ``src`` and ``dst``
-    ``(n, bands)``: ``y = x @ A.T + b`` with ``A = Cs^-1/2 (Cs^1/2 Cd Cs^1/2)^1/2 Cs^-1/2`` (as
-    ``ot.da.LinearTransport``); returns float32 ``A (bands, bands)``, ``b (bands,)``."""
-
-    def sqrtm(c: np.ndarray, power: float) -> np.ndarray:
-        w, v = np.linalg.eigh(0.5 * (c + c.T))
-        return (v * np.clip(w, 1e-12, None) ** power) @ v.T
-
-    eye = reg * np.eye(src.shape[1])
-    ms, md = src.mean(0), dst.mean(0)
-    cs, cd = np.cov(src, rowvar=False) + eye, np.cov(dst, rowvar=False) + eye
-    cs_h, cs_ih = sqrtm(cs, 0.5), sqrtm(cs, -0.5)
-    A = cs_ih @ sqrtm(cs_h @ cd @ cs_h, 0.5) @ cs_ih
-    return A.astype(np.float32), (md - ms @ A.T).astype(np.float32)
-
-
-class CINNModule(_Base):
+class CINNModule(LightningBase):
     """The cINN trainer (see the module docstring).
 
     Parameters
@@ -545,96 +350,3 @@ class CINNModule(_Base):
             prog_bar=False,
         )
         self.log("val/nll_bpd", loss, sync_dist=True, prog_bar=True)
-
-
-class UNITModule(_Base):
-    """UNIT baseline trainer (see ``napari_cinn_training.baselines.unit``); same data, logging and guards."""
-
-    def __init__(
-        self,
-        config: dict[str, Any],
-        wavelengths: list[float],
-        total_iterations: int = 1000,
-        manifest: dict | None = None,
-    ):
-        super().__init__(config, total_iterations)
-        self.save_hyperparameters()
-        from .baselines.unit import UNITNet
-
-        cfg = self.cfg
-        bands = len(wavelengths)
-        self.net = UNITNet(cfg.modality, bands, cfg.unit.latent, cfg.unit.hidden)
-        self.discs = nn.ModuleDict(
-            {
-                d: make_discriminator(
-                    cfg.modality, bands, cfg.disc.hidden, cfg.disc.layers, cfg.disc.spectral_norm
-                )
-                for d in DOMAINS
-            }
-        )
-
-    def fit_statistics(self, arrays: dict[str, np.ndarray]) -> None:
-        for d in DOMAINS:
-            self.net.fit_statistics(arrays[d], d)
-
-    def generator_parameters(self):
-        return self.net.parameters()
-
-    def discriminator_parameters(self):
-        return self.discs.parameters()
-
-    def training_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
-        from .baselines.unit import unit_losses
-
-        opt_g, opt_d = self._optimizers()
-        u = self.cfg.unit
-        x = {d: self.net.scale(batch[d], d) for d in DOMAINS}
-        self.toggle_optimizer(opt_g)
-        weights = {
-            "recon": u.recon_weight,
-            "kl": u.kl_weight,
-            "gan": u.gan_weight,
-            "cycle": u.cycle_weight,
-        }
-        loss, parts, fakes = unit_losses(self.net, x["sim"], x["real"], weights, self.discs)
-        ok = self._step(opt_g, loss, list(self.net.parameters()), self.cfg.optim.grad_clip, "gen")
-        self.untoggle_optimizer(opt_g)
-        if ok:
-            self.toggle_optimizer(opt_d)
-            d_loss = sum(
-                lsgan_discriminator(self.discs[d](x[d]), self.discs[d](fakes[d].detach()))
-                for d in DOMAINS
-            )
-            ok = self._step(
-                opt_d, d_loss, list(self.discs.parameters()), self.cfg.optim.disc_grad_clip, "disc"
-            )
-            self.untoggle_optimizer(opt_d)
-        if not ok:
-            return
-        self._bad_in_row = 0
-        self.iteration += 1
-        self._schedule_step()
-        self.log_dict({f"train/{k}": v for k, v in parts.items()}, on_step=True)
-        self.log("train/loss", loss, on_step=True, prog_bar=True)
-        self._report(
-            lambda: (
-                f"loss {loss.item():.3f} recon {parts['recon'].item():.3f} "
-                f"gan {parts['gan'].item():.3f}"
-            )
-        )
-
-    def validation_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
-        fake = self.net.transfer(batch["sim"], "sim", "real")
-        ref_m, ref_s = CINNModule._moments(self.net.scale(batch["real"], "real"))
-        gaps = {}
-        for name, v in (
-            ("transfer", self.net.scale(fake, "real")),
-            ("sim", self.net.scale(batch["sim"], "real")),
-        ):
-            m, s = CINNModule._moments(v)
-            gaps[name] = (m - ref_m).abs().mean() + (s - ref_s).abs().mean()
-        self.log_dict(
-            {"val/moment_gap_transfer": gaps["transfer"], "val/moment_gap_sim": gaps["sim"]},
-            sync_dist=True,
-        )
-        self.log("val/loss", gaps["transfer"], sync_dist=True, prog_bar=True)

@@ -68,7 +68,7 @@ def fit_pseudo_labeller(
     steps: int = 600,
 ) -> PseudoLabeller:
     """Train the labeller on OT-moved sim spectra ``(n, bands)`` with their ``labels`` ``(n,)``."""
-    from .lit import gaussian_ot_map, unit_spectra
+    from .linear_ot import gaussian_ot_map, unit_spectra
 
     ok = np.isfinite(sim).all(1) & (np.linalg.norm(sim, axis=1) > 0)
     us, y = unit_spectra(sim[ok]), np.clip(labels[ok], 0, n_classes - 1)

@@ -10,7 +10,8 @@ from torch.utils.data import DataLoader
 
 from napari_cinn.core.spectra import HSI_WAVELENGTHS
 from napari_cinn_training.config import load_config
-from napari_cinn_training.lit import CINNModule, NonFiniteLossError
+from napari_cinn_training.lightning_base import NonFiniteLossError
+from napari_cinn_training.lit import CINNModule
 
 
 def _module(**loss) -> CINNModule:

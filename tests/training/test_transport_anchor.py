@@ -13,7 +13,7 @@ from napari_cinn_training.cli import main
 def test_gaussian_ot_map_matches_pot():
     import ot
 
-    from napari_cinn_training.lit import gaussian_ot_map
+    from napari_cinn_training.linear_ot import gaussian_ot_map
 
     rng = np.random.default_rng(0)
     a = rng.normal(size=(2000, 5)) @ rng.normal(size=(5, 5))
@@ -58,7 +58,7 @@ def test_tiny_fit_with_ot_anchor_round_trips(tmp_path):
     )
     path = write_config(tmp_path / "tiny.yaml", cfg)
     assert main(["fit", "--config", str(path)]) == 0
-    from napari_cinn_training.export import read_checkpoint
+    from napari_cinn_training.checkpoints import read_checkpoint
 
     ckpt = read_checkpoint(tmp_path / "run" / "checkpoints" / "last.ckpt")
     A = ckpt["state_dict"]["ot_A"]

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .sources import Subject, read_image
+from .files import Subject, read_image
 
 #: bytes of pixel data read per chunk while sampling a file
 CHUNK_BYTES = 8 << 20

@@ -12,6 +12,7 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -30,8 +31,32 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--method",
         default="none",
-        help="'none', 'moment-matching', another baseline name, module:function, "
-        "a .py file with fit(), or a .safetensors model file",
+        help="'none', 'moment-matching', 'ot', 'ot-sinkhorn', 'ot-emd', 'ot-cfm', 'unit', another "
+        "baseline name, module:function, a .py file with fit(), or a .safetensors model file",
+    )
+    parser.add_argument(
+        "--option",
+        dest="options",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="option of the method's fit (repeatable; value parsed as YAML), e.g. "
+        "n_samples=10000 for ot-emd, iterations=5000 for ot-cfm",
+    )
+    parser.add_argument(
+        "--budget",
+        type=float,
+        metavar="SECONDS",
+        help="training time of methods that train inside the evaluation (unit, ot-cfm), per "
+        "seed; same as --option seconds=SECONDS",
+    )
+    parser.add_argument(
+        "--fit-pixels",
+        dest="fit_pixels",
+        type=int,
+        metavar="N",
+        help="pixels per image given to a method's fit (unlabelled sim and real-train "
+        "spectra; default: --pixels)",
     )
     parser.add_argument("--out", type=Path, required=True, help="report folder")
     parser.add_argument(
@@ -72,6 +97,26 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--overwrite", action="store_true", help="replace an existing report")
 
 
+def parse_options(pairs: list[str], budget: float | None = None) -> dict[str, Any]:
+    """``KEY=VALUE`` strings (values parsed as YAML) and ``--budget`` as a dict of fit options."""
+    import yaml
+
+    from napari_cinn_training.evaluate import EvaluationError
+
+    options: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key.strip():
+            raise EvaluationError(f"--option {pair!r} must look like KEY=VALUE, e.g. seconds=120")
+        try:
+            options[key.strip()] = yaml.safe_load(raw)
+        except yaml.YAMLError as err:
+            raise EvaluationError(f"--option {pair!r}: cannot parse the value ({err})") from None
+    if budget is not None:
+        options["seconds"] = budget
+    return options
+
+
 def run(args: argparse.Namespace) -> int:
     from napari_cinn_training.evaluate import EvaluationError, evaluate, write_report
     from napari_cinn_training.evaluate.report import _fmt
@@ -80,10 +125,13 @@ def run(args: argparse.Namespace) -> int:
     try:
         if (args.out / "metrics.json").exists() and not args.overwrite:
             raise FileExistsError(f"{args.out} already holds a report (pass --overwrite)")
+        options = parse_options(args.options, args.budget)
         metrics, arrays = evaluate(
             args.sim,
             args.real,
             args.method,
+            options=options,
+            fit_pixels=args.fit_pixels,
             seeds=args.seeds,
             pixels_per_image=args.pixels,
             norm=args.norm,

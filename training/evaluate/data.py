@@ -1,22 +1,19 @@
 """Load a folder of labelled spectral images for evaluation, with clear errors for bad input.
 
-A folder holds cubes in any format the plugin reads (ENVI ``.hdr``, ``.npz``, ``.npy``, ``.tif``)
+A folder holds cubes in any format the plugin reads (``napari_cinn.io.READ_EXTENSIONS``)
 with label masks (``<stem>_labels.npy`` sidecars or ``labels`` inside ``.npz``). One file is one
-subject. Uses ``napari_cinn.io.read_spectral`` when available, else a small built-in reader for the
-files ``cinn-train simulate`` writes.
+subject, read with ``napari_cinn.io.read_spectral``.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from napari_cinn.core.spectra import describe_grid, same_grid
-
-CUBE_SUFFIXES = (".hdr", ".npz", ".npy", ".tif", ".tiff")
+from napari_cinn.io import ENVI_DATA_EXTENSIONS, READ_EXTENSIONS, read_spectral
 
 
 class EvaluationError(ValueError):
@@ -34,61 +31,12 @@ class LabelledImage:
     label_names: dict[int, str] = field(default_factory=dict)
 
 
-def _sidecar(path: Path):
-    stem = path.with_suffix("")
-    npy, js = Path(f"{stem}_labels.npy"), Path(f"{stem}_labels.json")
-    labels = np.load(npy, allow_pickle=False) if npy.exists() else None
-    names = {int(k): v for k, v in json.loads(js.read_text()).items()} if js.exists() else {}
-    return labels, names
-
-
-def _read_builtin(path: Path):
-    """Fallback reader: ENVI, npz, npy; returns (data, wavelengths, labels, names)."""
-    if path.suffix == ".hdr":
-        from spectral import envi
-
-        img = envi.open(str(path))
-        data = np.moveaxis(np.asarray(img.open_memmap(), dtype=np.float32), -1, 0)
-        centers = img.bands.centers
-        if not centers:
-            raise EvaluationError(f"{path}: the ENVI header has no 'wavelength' entry")
-        wl = np.asarray(centers, dtype=np.float64)
-        labels, names = _sidecar(path)
-    elif path.suffix == ".npz":
-        with np.load(path, allow_pickle=False) as f:
-            missing = [k for k in ("data", "wavelengths") if k not in f.files]
-            if missing:
-                raise EvaluationError(f"{path}: .npz lacks the key(s) {missing}")
-            data = np.asarray(f["data"], dtype=np.float32)
-            wl = np.asarray(f["wavelengths"], dtype=np.float64)
-            labels = np.asarray(f["labels"]) if "labels" in f.files else None
-            names = (
-                {int(k): v for k, v in json.loads(str(f["label_names"])).items()}
-                if "label_names" in f.files
-                else {}
-            )
-        if labels is None:
-            labels, names = _sidecar(path)
-    else:
-        raise EvaluationError(f"{path}: cannot read {path.suffix} files without napari_cinn.io")
-    return data, wl, labels, names
-
-
 def read_labelled(path: Path) -> LabelledImage:
     """Read one labelled cube; raise :class:`EvaluationError` naming the file and the problem."""
     try:
-        from napari_cinn.io import read_spectral  # type: ignore[attr-defined]
-    except ImportError:
-        read_spectral = None
-    try:
-        if read_spectral is not None:
-            img = read_spectral(path)
-            data, wl, labels = img.data, np.asarray(img.wavelengths), img.labels
-            names = dict(img.label_names or {})
-        else:
-            data, wl, labels, names = _read_builtin(path)
-    except EvaluationError:
-        raise
+        img = read_spectral(path)
+        data, wl, labels = img.data, np.asarray(img.wavelengths), img.labels
+        names = dict(img.label_names or {})
     except (OSError, ValueError, KeyError) as err:
         msg = str(err)
         raise EvaluationError(msg if str(path) in msg else f"{path}: unreadable ({msg})") from err
@@ -118,14 +66,16 @@ def load_folder(folder: Path | str, role: str = "data") -> list[LabelledImage]:
     files = sorted(
         p
         for p in folder.iterdir()
-        if p.suffix.lower() in CUBE_SUFFIXES
+        if p.suffix.lower() in READ_EXTENSIONS
         and not p.stem.endswith("_labels")
         and not p.name.startswith(".")
+        # an ENVI data file beside its header is the same subject as the header
+        and not (p.suffix.lower() in ENVI_DATA_EXTENSIONS and p.with_suffix(".hdr").is_file())
     )
     if not files:
         raise EvaluationError(
             f"{role} folder {folder} holds no readable spectral images "
-            f"(looked for {', '.join(CUBE_SUFFIXES)})"
+            f"(looked for {', '.join(READ_EXTENSIONS)})"
         )
     images = [read_labelled(p) for p in files]
     first = images[0]

@@ -10,14 +10,14 @@ before classifiers and metrics, as the cINN does.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from napari_cinn.core.metrics import c2st_auc, frechet_distance, mmd2, per_wavelength_difference
-from napari_cinn.core.spectra import normalize_spectra
+from napari_cinn_training.evaluate.classifiers import CLASSIFIERS, make_classifier, score
 from napari_cinn_training.evaluate.data import (
     EvaluationError,
     LabelledImage,
@@ -25,8 +25,8 @@ from napari_cinn_training.evaluate.data import (
     load_folder,
 )
 from napari_cinn_training.evaluate.methods import Method, resolve_method
+from napari_cinn_training.evaluate.sampling import Sample, features, sample_pixels
 
-CLASSIFIERS = ("rf", "lda")
 C2ST_N = 600  # spectra per set for the classifier two-sample tests
 #: per-seed figures that are aggregated as mean and std in metrics.json
 SCALARS = (
@@ -54,77 +54,6 @@ TRANSFER_SCALARS = (
 )
 
 
-@dataclass
-class Sample:
-    """Sampled pixels: raw ``spectra`` ``(n, bands)``, ``labels`` ``(n,)``, image index, flat pixel."""
-
-    spectra: np.ndarray
-    labels: np.ndarray
-    image: np.ndarray
-    pixel: np.ndarray
-
-
-def sample_pixels(
-    images: Sequence[LabelledImage],
-    rng: np.random.Generator,
-    per_image: int,
-    classes: np.ndarray | None,
-) -> Sample:
-    """Up to ``per_image`` random pixels per image (only labelled ones when ``classes`` given)."""
-    parts = []
-    for i, img in enumerate(images):
-        lab = img.labels.ravel()
-        pool = np.flatnonzero(np.isin(lab, classes)) if classes is not None else np.arange(lab.size)
-        if pool.size == 0:
-            continue
-        pick = rng.choice(pool, min(per_image, pool.size), replace=False)
-        spectra = img.data.reshape(img.data.shape[0], -1)[:, pick].T
-        parts.append((spectra, lab[pick], np.full(pick.size, i), pick))
-    if not parts:
-        raise EvaluationError("no labelled pixels of the evaluated classes found")
-    return Sample(*(np.concatenate(p) for p in zip(*parts, strict=True)))
-
-
-def _features(spectra: np.ndarray, norm: str) -> tuple[np.ndarray, np.ndarray]:
-    x, _, valid = normalize_spectra(spectra, norm)
-    return x[valid], valid
-
-
-def _make_classifier(kind: str, seed: int):
-    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
-    from sklearn.ensemble import RandomForestClassifier
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    if kind == "rf":
-        return RandomForestClassifier(
-            n_estimators=100, min_samples_leaf=2, n_jobs=1, random_state=seed
-        )
-    if kind == "lda":  # Gaussian classes with a shared covariance: linear, closed form, fast
-        return LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto")
-    if kind == "logreg":
-        return make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=500, tol=1e-3))
-    raise EvaluationError(f"unknown classifier {kind!r}; use {', '.join(CLASSIFIERS)}")
-
-
-def _score(clf, x_test, y_test, classes) -> dict[str, float]:
-    from sklearn.metrics import balanced_accuracy_score, f1_score, roc_auc_score
-
-    pred = clf.predict(x_test)
-    out = {
-        "bacc": float(balanced_accuracy_score(y_test, pred)),
-        "f1": float(f1_score(y_test, pred, average="macro", labels=classes)),
-    }
-    if classes.size == 2:
-        proba = clf.predict_proba(x_test)
-        col = list(clf.classes_).index(classes[1]) if classes[1] in clf.classes_ else None
-        out["auroc"] = (
-            float(roc_auc_score(y_test == classes[1], proba[:, col])) if col is not None else 0.5
-        )
-    return out
-
-
 def _apply(
     method: Method,
     sim: Sequence[LabelledImage],
@@ -132,16 +61,21 @@ def _apply(
     fit_sim: np.ndarray,
     fit_real: np.ndarray,
     cache: dict,
+    info: dict,
     realisation: int | None = None,
 ) -> np.ndarray:
-    """Transferred versions ``(n, bands)`` of the sampled sim spectra.
+    """Transferred versions ``(n, bands)`` of the sampled sim spectra; what a fitted method
+    reports (fit time, its ``transform.info``) goes into ``info``.
 
     ``realisation`` k (stochastic methods) draws realisation k instead of the deterministic one.
     """
     if realisation is not None:
         return _draw(method, sim, sample, cache, realisation)
     if method.fit is not None:
+        t0 = time.perf_counter()
         transform = method.fit(fit_sim, fit_real)
+        info["fit_seconds"] = time.perf_counter() - t0
+        info.update(getattr(transform, "info", {}))
         out = np.asarray(transform(sample.spectra), dtype=np.float32)
     elif method.per_pixel:
         cube, cls = sample.spectra.T[:, :, None], _class_map(method, sample)
@@ -198,6 +132,7 @@ def _one_seed(
     cache,
     log,
     c2st_classifier,
+    fit_pixels,
     samples=0,
 ):
     rng = np.random.default_rng(seed)
@@ -208,28 +143,39 @@ def _one_seed(
     s_sim = sample_pixels(sim, rng, per_image, classes)
     s_train = sample_pixels(train, rng, per_image, classes)
     s_test = sample_pixels(test, rng, per_image, classes)
-    fit_sim = sample_pixels(sim, rng, per_image, None).spectra
-    fit_real = sample_pixels(train, rng, per_image, None).spectra
+    fit_sim = sample_pixels(sim, rng, fit_pixels or per_image, None).spectra
+    fit_real = sample_pixels(train, rng, fit_pixels or per_image, None).spectra
     t0 = time.perf_counter()
+    info: dict = {}
     if samples and method.sample_transform is not None:  # K realisations: augmentation
-        draws = [_apply(method, sim, s_sim, fit_sim, fit_real, cache, k) for k in range(samples)]
+        draws = [
+            _apply(method, sim, s_sim, fit_sim, fit_real, cache, info, k) for k in range(samples)
+        ]
     elif samples and method.fit is not None:  # a fitted baseline may be stochastic too
+        t_fit = time.perf_counter()
         transform = method.fit(fit_sim, fit_real)
+        info["fit_seconds"] = time.perf_counter() - t_fit
+        info.update(getattr(transform, "info", {}))
         if getattr(transform, "stochastic", False):
             draws = [transform.sample(s_sim.spectra, 7919 * (k + 1)) for k in range(samples)]
         else:
             draws = [np.asarray(transform(s_sim.spectra), dtype=np.float32)]
     else:
-        draws = [_apply(method, sim, s_sim, fit_sim, fit_real, cache)]
+        draws = [_apply(method, sim, s_sim, fit_sim, fit_real, cache, info)]
     transferred = np.asarray(draws[0], np.float32)  # metrics, figures: one realisation
+    fitted = ""
+    if method.fit is not None:
+        info.update(n_fit_sim=len(fit_sim), n_fit_real=len(fit_real))
+        fitted = "; " + ", ".join(f"{k} {_short(v)}" for k, v in info.items())
     log(
-        f"  seed {seed}: transfer {time.perf_counter() - t0:.1f} s ({len(draws)} realisation(s)); "
+        f"  seed {seed}: transfer {time.perf_counter() - t0:.1f} s "
+        f"({len(draws)} realisation(s){fitted}); "
         f"{len(train)} real-train / {len(test)} real-test subjects"
     )
-    x_sim, v_sim = _features(s_sim.spectra, norm)
-    x_tr, v_tr = _features(transferred, norm)
-    x_rtrain, v_rtrain = _features(s_train.spectra, norm)
-    x_test, v_test = _features(s_test.spectra, norm)
+    x_sim, v_sim = features(s_sim.spectra, norm)
+    x_tr, v_tr = features(transferred, norm)
+    x_rtrain, v_rtrain = features(s_train.spectra, norm)
+    x_test, v_test = features(s_test.spectra, norm)
     y_sim, y_tr = s_sim.labels[v_sim], s_sim.labels[v_tr]
     y_rtrain, y_test = s_train.labels[v_rtrain], s_test.labels[v_test]
     if x_tr.shape[0] < 0.5 * x_sim.shape[0]:
@@ -239,7 +185,7 @@ def _one_seed(
         )
     x_aug, y_aug = x_tr, y_tr  # the transfer classifier trains on every realisation
     if len(draws) > 1:
-        feats = [_features(d, norm) for d in draws]
+        feats = [features(d, norm) for d in draws]
         x_aug = np.concatenate([f[0] for f in feats])
         y_aug = np.concatenate([s_sim.labels[f[1]] for f in feats])
     result: dict[str, dict[str, float]] = {}
@@ -250,8 +196,8 @@ def _one_seed(
             ("transfer", x_aug, y_aug),
             ("real", x_rtrain, y_rtrain),
         ):
-            clf = _make_classifier(kind, seed).fit(x, y)
-            for key, value in _score(clf, x_test, y_test, classes).items():
+            clf = make_classifier(kind, seed).fit(x, y)
+            for key, value in score(clf, x_test, y_test, classes).items():
                 scores[f"{key}_{name}"] = value
         span = scores["bacc_real"] - scores["bacc_sim"]
         scores["gap_closed"] = (
@@ -279,6 +225,8 @@ def _one_seed(
         "wavelength_diff_sim": float(diff_s.mean()),
         "realisations": len(draws),
     }
+    if "fit_seconds" in info:
+        transfer["fit_seconds"] = float(info["fit_seconds"])
     if method.model is not None:
         from napari_cinn_training.evaluate.latent import latent_health_of
 
@@ -296,6 +244,10 @@ def _one_seed(
     if method.model is not None:
         arrays["latent_std"] = latent_arrays
     return result, transfer, arrays
+
+
+def _short(v) -> str:
+    return f"{v:.1f}" if isinstance(v, float) else str(v)
 
 
 def _stats(values: list[float]) -> dict:
@@ -321,9 +273,16 @@ def evaluate(
     device: str = "auto",
     log: Callable[[str], None] = lambda s: None,
     c2st_classifier: str = "rf",
+    options: Mapping[str, Any] | None = None,
+    fit_pixels: int | None = None,
     samples: int = 0,
 ):
-    """Score a transfer method; returns ``(metrics dict, arrays of the first seed for figures)``."""
+    """Score a transfer method; returns ``(metrics dict, arrays of the first seed for figures)``.
+
+    ``options`` go to the method's ``fit`` (see :func:`~.methods.resolve_method`); ``fit_pixels``
+    is the number of pixels per image (default ``pixels_per_image``) of the unlabelled sim and
+    real-train spectra that ``fit`` gets.
+    """
     sim = load_folder(sim_dir, "sim")
     real = load_folder(real_dir, "real")
     return evaluate_images(
@@ -339,6 +298,8 @@ def evaluate(
         log=log,
         sources=(str(sim_dir), str(real_dir)),
         c2st_classifier=c2st_classifier,
+        options=options,
+        fit_pixels=fit_pixels,
         samples=samples,
     )
 
@@ -357,13 +318,20 @@ def evaluate_images(
     log: Callable[[str], None] = lambda s: None,
     sources: tuple[str, str] = ("(in memory)", "(in memory)"),
     c2st_classifier: str = "rf",
+    options: Mapping[str, Any] | None = None,
+    fit_pixels: int | None = None,
     samples: int = 0,
 ):
     """:func:`evaluate` on images already in memory (one :class:`LabelledImage` per subject)."""
     classes = check_pair(sim, real)
     for kind in classifiers:
-        _make_classifier(kind, 0)
-    m = resolve_method(method, device) if isinstance(method, str) else method
+        make_classifier(kind, 0)
+    if isinstance(method, str):
+        m = resolve_method(method, device, options)
+    elif options:
+        raise EvaluationError("pass options with a method name, or bind them into the Method")
+    else:
+        m = method
     log(
         f"method {m.name}: {len(sim)} sim and {len(real)} real subjects, classes {classes.tolist()}"
     )
@@ -385,6 +353,7 @@ def evaluate_images(
             cache,
             log,
             c2st_classifier,
+            fit_pixels,
             samples,
         )
         figure_arrays = figure_arrays or arrays
@@ -404,6 +373,8 @@ def evaluate_images(
         "n_sim_subjects": len(sim),
         "n_real_subjects": len(real),
         "pixels_per_image": pixels_per_image,
+        "fit_pixels_per_image": fit_pixels or pixels_per_image,
+        "method_options": m.options,
         "norm": norm,
         "classes": {int(c): names.get(int(c), str(c)) for c in classes},
         "headline_classifier": headline,

@@ -1,10 +1,13 @@
 """Transfer methods for the evaluation harness: a small registry of ``fit`` functions.
 
-A method is ``fit(sim_spectra (n, bands), real_spectra (m, bands)) -> transform`` where
-``transform`` maps ``(k, bands)`` sim spectra to real-like ones. ``--method`` accepts:
+A method is ``fit(sim_spectra (n, bands), real_spectra (m, bands), **options) -> transform``
+where ``transform`` maps ``(k, bands)`` sim spectra to real-like ones; ``options`` are the
+keyword-only parameters of that ``fit`` (``cinn-train evaluate --option KEY=VALUE``, ``--budget
+SECONDS`` for ``seconds``), checked against its signature. ``--method`` accepts:
 
-- a registered name (:data:`METHODS`: ``none``, ``moment-matching``; add one with
-  :func:`register`), or any module ``training/baselines/<name>.py`` exposing ``fit``;
+- a registered name (:data:`METHODS`: ``none``, ``moment-matching``, ``ot`` (linear Gaussian
+  map), ``ot-sinkhorn``, ``ot-emd``, ``ot-cfm``, ``unit``; add one with :func:`register`), or any
+  module ``training/baselines/<name>.py`` (or package) exposing ``fit``;
 - ``package.module:function`` naming such a ``fit``;
 - a path to a ``.py`` file defining ``fit``;
 - a path to a ``.safetensors`` model file (``napari_cinn.core.load_model`` + ``transfer_image``)
@@ -14,11 +17,15 @@ A method is ``fit(sim_spectra (n, bands), real_spectra (m, bands)) -> transform`
 
 from __future__ import annotations
 
+import difflib
+import functools
 import importlib
 import importlib.util
-from collections.abc import Callable
-from dataclasses import dataclass
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -37,6 +44,11 @@ def _fit_none(sim_spectra: np.ndarray, real_spectra: np.ndarray) -> SpectraTrans
 METHODS: dict[str, FitFunction | str] = {
     "none": _fit_none,
     "moment-matching": "napari_cinn_training.baselines.moment_matching:fit",
+    "ot": "napari_cinn_training.baselines.ot:fit",
+    "ot-sinkhorn": "napari_cinn_training.baselines.ot:fit_sinkhorn",
+    "ot-emd": "napari_cinn_training.baselines.ot:fit_emd",
+    "ot-cfm": "napari_cinn_training.baselines.ot_cfm:fit",
+    "unit": "napari_cinn_training.baselines.unit:fit",
 }
 
 
@@ -58,6 +70,35 @@ class Method:
     sample_transform: Callable[[np.ndarray, int], np.ndarray] | None = None
     #: the loaded cINN for model files (latent-health figures), else None
     model: object | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def _describe(fit: FitFunction) -> str:
+    return (fit.__doc__ or "").strip().split("\n")[0]
+
+
+def fit_options(fit: FitFunction) -> dict[str, Any]:
+    """The options of a ``fit``: its parameters after the two arrays, with their defaults."""
+    params = list(inspect.signature(fit).parameters.values())[2:]
+    return {
+        p.name: p.default for p in params if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
+    }
+
+
+def bind_options(name: str, fit: FitFunction, options: Mapping[str, Any]) -> FitFunction:
+    """``fit`` with ``options`` bound; unknown option names are refused with those that exist."""
+    if not options:
+        return fit
+    known = fit_options(fit)
+    for key in options:
+        if key not in known:
+            close = difflib.get_close_matches(key, list(known), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            have = ", ".join(known) if known else "none"
+            raise EvaluationError(
+                f"method {name!r} has no option {key!r}{hint} (its options: {have})"
+            )
+    return functools.partial(fit, **options)
 
 
 def _import_target(target: str) -> FitFunction:
@@ -139,31 +180,49 @@ def _is_unit_file(path: Path) -> bool:
         return False
 
 
-def resolve_method(spec: str, device: str = "auto") -> Method:
-    """Turn a ``--method`` value into a :class:`Method`; unknown names list what exists."""
+def _fitted(spec: str, fit: FitFunction, description: str, options: Mapping[str, Any]) -> Method:
+    return Method(
+        spec,
+        fit=bind_options(spec, fit, options),
+        description=description,
+        options=dict(options),
+    )
+
+
+def resolve_method(
+    spec: str, device: str = "auto", options: Mapping[str, Any] | None = None
+) -> Method:
+    """Turn a ``--method`` value (and its ``options``) into a :class:`Method`; unknown names list
+    what exists."""
+    options = dict(options or {})
     path = Path(spec)
     if spec.endswith(".safetensors"):
         if not path.is_file():
             raise EvaluationError(f"model file {path} does not exist")
+        if options:
+            raise EvaluationError(
+                f"{path}: a model file takes no options (got {', '.join(options)})"
+            )
         return _from_unit(path) if _is_unit_file(path) else _from_model(path, device)
     if spec.endswith(".py"):
         if not path.is_file():
             raise EvaluationError(f"baseline file {path} does not exist")
-        return Method(path.stem, fit=_from_file(path), description=f"baseline file {path}")
+        return _fitted(path.stem, _from_file(path), f"baseline file {path}", options)
     if spec in METHODS:
         target = METHODS[spec]
         fit = _import_target(target) if isinstance(target, str) else target
-        return Method(spec, fit=fit, description=(fit.__doc__ or "").strip().split("\n")[0])
+        return _fitted(spec, fit, _describe(fit), options)
     if ":" in spec:
         try:
-            return Method(spec, fit=_import_target(spec), description=spec)
+            fit = _import_target(spec)
         except (ImportError, AttributeError) as err:
             raise EvaluationError(f"cannot import method {spec!r}: {err}") from err
+        return _fitted(spec, fit, spec, options)
     module = f"napari_cinn_training.baselines.{spec.replace('-', '_')}"
     if importlib.util.find_spec(module) is not None:
         fit = getattr(importlib.import_module(module), "fit", None)
         if callable(fit):
-            return Method(spec, fit=fit, description=(fit.__doc__ or "").strip().split("\n")[0])
+            return _fitted(spec, fit, _describe(fit), options)
     known = sorted(set(METHODS) | set(available_baselines()))
     raise EvaluationError(
         f"unknown method {spec!r}; use one of {', '.join(known)}, a "

@@ -3,7 +3,9 @@
 Each argument is ``LABEL=PATTERN`` or a report folder; every folder matched by a pattern holds a
 ``metrics.json`` from ``cinn-train evaluate``. Folders under one label are pooled: the table gives
 mean ± std over all their per-seed values (training seeds × evaluation seeds) and, for the gap
-closed, the std of the per-folder means (the spread between training runs). Example::
+closed, the std of the per-folder means (the spread between training runs). Besides the headline
+classifier's gap closed there is one column per other classifier family of the reports, and the
+fit time per evaluation seed of methods fitted inside the evaluation. Example::
 
     cinn-train table none=reports/pat_none "cINN=reports/pat_cinn_s*" "UNIT=reports/pat_unit_s*"
 """
@@ -48,18 +50,33 @@ def pool(folders: list[Path]) -> dict:
     """Pooled figures of several reports: ``{key: {"mean", "std", "n"}}`` plus ``runs``."""
     reports = [json.loads((f / "metrics.json").read_text()) for f in folders]
     out: dict = {"runs": len(reports), "seeds": len(reports[0]["seeds"])}
-    for key in ("bacc_sim", "bacc_real", *(k for k, _ in COLUMNS)):
+    for key in ("bacc_sim", "bacc_real", *(k for k, _ in COLUMNS), "fit_seconds"):
         per_run = [[v for v in r.get(key, {}).get("values", []) if v is not None] for r in reports]
         values = [v for run in per_run for v in run]
         if not values:
             continue
-        out[key] = {
-            "mean": float(np.mean(values)),
-            "std": float(np.std(values)),
-            "n": len(values),
-            "run_means": [float(np.mean(run)) for run in per_run if run],
-        }
+        out[key] = _pooled(per_run)
+    headline = reports[0].get("headline_classifier")
+    for kind in reports[0].get("by_classifier", {}):
+        if kind == headline:
+            continue
+        per_run = [
+            [v for v in r["by_classifier"].get(kind, {}).get("gap_closed", {}).get("values", [])]
+            for r in reports
+        ]
+        per_run = [[v for v in run if v is not None] for run in per_run]
+        out[f"gap_closed:{kind}"] = _pooled(per_run) if any(per_run) else None
     return out
+
+
+def _pooled(per_run: list[list[float]]) -> dict:
+    values = [v for run in per_run for v in run]
+    return {
+        "mean": float(np.mean(values)),
+        "std": float(np.std(values)),
+        "n": len(values),
+        "run_means": [float(np.mean(run)) for run in per_run if run],
+    }
 
 
 def _cell(stat: dict | None, spread: bool = False) -> str:
@@ -73,11 +90,15 @@ def _cell(stat: dict | None, spread: bool = False) -> str:
 
 def markdown_table(rows: list[tuple[str, dict]]) -> str:
     """One row per label; ``n`` = reports × evaluation seeds."""
-    head = ["method", "n", *(title for _, title in COLUMNS)]
+    extra = sorted({k for _, stats in rows for k in stats if k.startswith("gap_closed:")})
+    columns = [*COLUMNS, *((k, f"gap closed ({k.split(':')[1]})") for k in extra)]
+    if any("fit_seconds" in stats for _, stats in rows):
+        columns.append(("fit_seconds", "fit s / seed"))
+    head = ["method", "n", *(title for _, title in columns)]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for label, stats in rows:
         n = f"{stats['runs']} × {stats['seeds']}"
-        cells = [_cell(stats.get(key), spread=key == "gap_closed") for key, _ in COLUMNS]
+        cells = [_cell(stats.get(key), spread=key.startswith("gap_closed")) for key, _ in columns]
         lines.append("| " + " | ".join([label, n, *cells]) + " |")
     ref = rows[0][1]
     if "bacc_sim" in ref and "bacc_real" in ref:

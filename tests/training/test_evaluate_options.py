@@ -1,0 +1,55 @@
+"""`cinn-train evaluate` passes options to a method's fit, gives it --fit-pixels spectra, and the
+table shows every classifier family and the fit time."""
+
+from __future__ import annotations
+
+import json
+
+from cinn_train_helpers import write_hsi_folders
+
+from napari_cinn_training.cli import main
+
+
+def _evaluate(sim, real, out, *extra):
+    args = ["evaluate", "--sim", str(sim), "--real", str(real), "--pixels", "40"]
+    args += ["--classifiers", "lda", "logreg", "--c2st-classifier", "logreg", "--seeds", "0", "1"]
+    return main([*args, "--out", str(out), *extra])
+
+
+def test_options_and_fit_pixels_reach_the_fit_and_the_report(tmp_path, capsys):
+    sim, real = write_hsi_folders(tmp_path / "data", n_files=4)
+    out = tmp_path / "emd"
+    code = _evaluate(
+        sim, real, out, "--method", "ot-emd", "--option", "n_samples=150", "--fit-pixels", "60"
+    )
+    assert code == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["method"] == "ot-emd" and metrics["method_options"] == {"n_samples": 150}
+    assert metrics["fit_pixels_per_image"] == 60
+    assert len(metrics["fit_seconds"]["values"]) == 2
+    # 4 sim images and 2 real-train subjects, 60 pixels each
+    assert "n_fit_sim 240, n_fit_real 120" in capsys.readouterr().err
+    assert set(metrics["by_classifier"]) == {"lda", "logreg"}
+
+    assert main(["table", f"EMD={out}"]) == 0
+    lines = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("| ")]
+    assert lines[0].endswith("| gap closed (logreg) | fit s / seed |")
+    assert len(lines[1].split(" | ")) == len(lines[0].split(" | "))
+
+
+def test_a_wrong_option_is_an_error_naming_the_options_there_are(tmp_path, capsys):
+    sim, real = write_hsi_folders(tmp_path / "data")
+    assert _evaluate(sim, real, tmp_path / "r", "--method", "ot", "--budget", "10") == 1
+    err = capsys.readouterr().err
+    assert "method 'ot' has no option 'seconds'" in err and "n_samples" in err
+    assert _evaluate(sim, real, tmp_path / "r", "--method", "ot", "--option", "kind") == 1
+    assert "must look like KEY=VALUE" in capsys.readouterr().err
+
+
+def test_an_envi_pair_is_one_subject(tmp_path):
+    from napari_cinn_training.evaluate.data import load_folder
+
+    sim, _ = write_hsi_folders(tmp_path / "data", n_files=3, ext=".hdr")
+    assert sorted(p.suffix for p in sim.iterdir() if p.stem == "sim_00") == [".hdr", ".img"]
+    images = load_folder(sim, "sim")
+    assert [img.path.name for img in images] == ["sim_00.hdr", "sim_01.hdr", "sim_02.hdr"]

@@ -1,0 +1,39 @@
+"""`cinn-train fit` through train.train: the label-free best checkpoint and the real pseudo-labels."""
+
+from __future__ import annotations
+
+from cinn_train_helpers import tiny_config, write_config, write_hsi_folders
+
+import napari_cinn_training.lit as lit
+from napari_cinn_training.cli import main
+
+
+def test_select_by_writes_best_ckpt_and_pseudo_labels_are_fitted(tmp_path, monkeypatch):
+    calls = []
+    original = lit.CINNModule.fit_pseudo_labels
+
+    def recorded(self, sim, labels, real):
+        calls.append((sim.shape, real.shape))
+        return original(self, sim, labels, real)
+
+    monkeypatch.setattr(lit.CINNModule, "fit_pseudo_labels", recorded)
+    sim, real = write_hsi_folders(tmp_path / "data")
+    cfg = tiny_config(sim, real, tmp_path / "run")
+    cfg["model"]["n_classes"] = 4
+    cfg["loss"]["real_classes"] = "pseudo"
+    cfg["loss"]["adv_start"], cfg["loss"]["adv_ramp"] = 0, 1
+    cfg["trainer"]["select_by"] = "val/mmd_transfer"
+    assert main(["fit", "--config", str(write_config(tmp_path / "c.yaml", cfg))]) == 0
+    ckpts = tmp_path / "run" / "checkpoints"
+    assert (ckpts / "best.ckpt").is_file() and (ckpts / "last.ckpt").is_file()
+    # fitted once, on labelled sim spectra and the real training spectra (100 bands)
+    assert len(calls) == 1 and calls[0][0][1] == calls[0][1][1] == 100
+
+
+def test_fit_with_method_ot_points_to_evaluate(tmp_path, capsys):
+    sim, real = write_hsi_folders(tmp_path / "data")
+    cfg = tiny_config(sim, real, tmp_path / "run")
+    cfg["method"] = "ot"
+    assert main(["fit", "--config", str(write_config(tmp_path / "c.yaml", cfg))]) == 2
+    assert "cinn-train evaluate --method ot" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
