@@ -225,6 +225,11 @@ def run(args: argparse.Namespace) -> int:
         except (ModelFileError, OSError) as err:
             raise UsageError(f"--model {args.model}: {err}") from None
         src, tgt = parse_direction(args.direction, tuple(model.domains))
+        if args.samples and hasattr(model, "can_sample") and not model.can_sample(src):
+            raise UsageError(
+                f"--samples: {Path(args.model).name} was trained without the noise domain "
+                f"{src!r} lacks (loss.dequantize=matched), so it transfers deterministically only"
+            )
         try:
             device = resolve_device(args.device)
         except ValueError as err:

@@ -7,8 +7,9 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
-from napari_cinn.core import build_model, save_model
+from napari_cinn.core import build_model, load_model, save_model
 from napari_cinn.core.spectra import HSI_WAVELENGTHS
 from napari_cinn.io import SpectralImage, read_spectral, write_spectral
 from napari_cinn_training.cli import main
@@ -98,3 +99,10 @@ def test_usage_errors_exit_2_with_one_sentence(tmp_path, model_file, capsys):
         main([*base[:3], str(tmp_path / "nothing*"), "--out", "o", "--direction", "sim→real"]) == 2
     )
     assert "no such file" in capsys.readouterr().err
+    with torch.no_grad():  # a model that cannot sample refuses --samples before any work
+        model = load_model(model_file)
+        model.source_noise.zero_()
+    deterministic = save_model(model, tmp_path / "det.safetensors")
+    argv = ["transfer", "--model", str(deterministic), str(study), "--out", str(tmp_path / "o")]
+    assert main([*argv, "--direction", "sim→real", "--samples", "2"]) == 2
+    assert "transfers deterministically only" in capsys.readouterr().err
