@@ -36,7 +36,8 @@ def _in_chunks(fn, n: int, chunk: int, device: torch.device) -> float:
     CPU one single-threaded chunk per torch thread at once, elsewhere one after the other."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from napari_cinn.core.transfer import _chunk_workers, torch_threads
+    from napari_cinn.core._chunks import _chunk_workers
+    from napari_cinn.core.devices import torch_threads
 
     sizes = [min(chunk, n - i) for i in range(0, n, chunk)]
     workers = _chunk_workers(device)
@@ -159,7 +160,7 @@ def profile_chunk(model, x: torch.Tensor) -> dict[str, float]:
     """Share of self CPU time per category for one transfer of ``x`` (n, bands)."""
     from torch.profiler import ProfilerActivity, profile
 
-    from napari_cinn.core.transfer import torch_threads
+    from napari_cinn.core.devices import torch_threads
 
     with torch.inference_mode(), torch_threads(1), _quiet_stderr():  # as one chunk runs
         model.transfer(x, "sim", "real")

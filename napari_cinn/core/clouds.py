@@ -156,7 +156,7 @@ def project_clouds(
     done = 0
     feats: dict[str, np.ndarray] = {}
     if space == "latent":
-        from napari_cinn.core.transfer import torch_threads
+        from napari_cinn.core.devices import torch_threads
 
         limit = torch_threads(threads)
     else:

@@ -189,12 +189,12 @@ def test_device_auto_falls_back_to_cpu_and_unavailable_cuda_is_explained():
 def test_torch_thread_limit_is_scoped_and_leaves_the_gui_a_core(monkeypatch):
     import torch
 
-    from napari_cinn.core import transfer
+    from napari_cinn.core import devices
 
     before = torch.get_num_threads()
-    with transfer.torch_threads(1):
+    with devices.torch_threads(1):
         assert torch.get_num_threads() == 1
     assert torch.get_num_threads() == before
     for cores, expected in [(1, 1), (2, 1), (8, 7)]:
-        monkeypatch.setattr(transfer.os, "cpu_count", lambda cores=cores: cores)
-        assert transfer.gui_threads() == expected
+        monkeypatch.setattr(devices.os, "cpu_count", lambda cores=cores: cores)
+        assert devices.gui_threads() == expected
