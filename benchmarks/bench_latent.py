@@ -97,8 +97,8 @@ def main() -> dict:
     # the encoding alone, same pixels, no GUI: with one torch thread as the dock does
     # (project_clouds(threads=1)) and with THREADS, to show what shared cores do to the latter
     from napari_cinn.core.clouds import features
+    from napari_cinn.core.devices import torch_threads
     from napari_cinn.core.picking import gather_spectra
-    from napari_cinn.core.transfer import torch_threads
 
     spectra = gather_spectra(viewer.layers["sim"].data, res.clouds[0].index)
     enc_by_threads = {}

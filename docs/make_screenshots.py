@@ -134,6 +134,7 @@ def shot_transfer(viewer, app) -> None:
         raise RuntimeError(f"the dock refused {MODEL}: {widget.status_label.text()}")
     widget.layer_combo.setCurrentText(SIM)
     widget.likelihood_check.setChecked(True)
+    widget.sample_check.setChecked(True)  # one stochastic realisation (seed 0): real-like noise
     widget.run()
     wait_for(app, lambda: not widget.running, "the transfer")
     if TRANSFERRED not in viewer.layers:
@@ -189,9 +190,9 @@ def shot_latent(viewer, app, pixel: tuple[int, int]) -> None:
     dock_widget, widget = dock(viewer, "Latent space")
     if not widget.load_model(str(MODEL)):
         raise RuntimeError(f"the Latent dock refused {MODEL}: {widget.status.text()}")
-    # the transferred layer is left out: in latent space it lies exactly on hsi_sim (the transfer
-    # keeps the latent code; the dock says so when both are projected)
-    widget.set_checked([SIM, REAL])
+    # the stochastic transfer encodes sim plus the noise it lacks: its cloud fills the real one,
+    # while the clean sim spectra sit in a thin core of the latent
+    widget.set_checked([SIM, TRANSFERRED, REAL])
     widget.reference.setCurrentText(REAL)
     widget.n_pixels.setValue(5000)  # every pixel of the 64×64 samples
     widget.compute()

@@ -26,6 +26,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "napari_cinn_training.evaluate.command",
         "score a transfer method on downstream tasks",
     ),
+    "transfer": (
+        "napari_cinn_training.batch_transfer",
+        "transfer folders of spectral files with a model file (headless, resumable)",
+    ),
     "import-udt": (
         "napari_cinn_training.import_udt",
         "convert a UDT-cINN (paper code) HSI checkpoint into a model file",

@@ -39,6 +39,11 @@ class DataConfig:
     val_samples: int = 4096  # fixed validation spectra (HSI) or crops x 16 (PAT) per domain
     num_workers: int = 0  # DataLoader worker processes
     background: bool = True  # HSI: also sample sim pixels whose label is 0
+    # HSI files are read lazily into a bounded pool of pixel samples (training/data/sampling.py)
+    pixels_per_file: int = 20000  # at most this many pixels of one file in the pool at a time
+    pixels_per_class: int = 5000  # at most this many per label class per file (0: no cap)
+    memory_mb: float = 2048.0  # pool memory of both domains together, per process (DDP: per rank)
+    refresh_files: int = 16  # files re-read with fresh samples per epoch (0: a fixed pool)
 
 
 @dataclass
@@ -189,7 +194,7 @@ class Config:
                 raise ConfigError(f"{key}={value!r} is not one of {', '.join(allowed)}")
         if not 0 <= self.data.val_fraction < 1:
             raise ConfigError(f"data.val_fraction must be in [0, 1), got {self.data.val_fraction}")
-        for key in ("batch_size", "samples_per_epoch", "crop", "val_samples"):
+        for key in ("batch_size", "samples_per_epoch", "crop", "val_samples", "pixels_per_file"):
             if getattr(self.data, key) < 1:
                 raise ConfigError(f"data.{key} must be >= 1, got {getattr(self.data, key)}")
         if self.optim.lr <= 0 or self.optim.disc_lr <= 0:

@@ -179,7 +179,7 @@ def _pseudo_labels(cfg: Config, data) -> Callable[[Any, dict], None] | None:
     def prepare(module, arrays: dict) -> None:
         from .pseudo_labels import labelled_sim_spectra
 
-        sim_x, sim_y = labelled_sim_spectra(data.train["sim"].subjects, seed=cfg.seed)
+        sim_x, sim_y = labelled_sim_spectra(data.train["sim"], seed=cfg.seed)
         module.fit_pseudo_labels(sim_x, sim_y, arrays["real"])
 
     return prepare
@@ -199,7 +199,7 @@ def fit(cfg: Config, resume: str | None = None, force: bool = False) -> dict[str
     out = _check_out_dir(cfg, resume, force)
     (out / "config.yaml").write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
 
-    from .data import prepare
+    from .data import Sampling, prepare
     from .train import train
 
     d = cfg.data
@@ -210,6 +210,7 @@ def fit(cfg: Config, resume: str | None = None, force: bool = False) -> dict[str
         val_fraction=d.val_fraction,
         seed=cfg.seed,
         background=d.background,
+        sampling=Sampling.from_config(d),
     )
     from .domain_checks import check_domains
 

@@ -36,7 +36,18 @@ class PseudoLabeller(nn.Module):
 
 
 def labelled_sim_spectra(subjects, limit: int = 100_000, seed: int = 0):
-    """Labelled sim spectra ``(n, bands)`` and labels ``(n,)`` of HSI training subjects."""
+    """Labelled sim spectra ``(n, bands)`` and labels ``(n,)`` of HSI training subjects.
+
+    ``subjects``: the sim ``DomainData`` (files are sampled through its bounded pool) or a list of
+    in-memory subjects.
+    """
+    if hasattr(subjects, "subjects"):  # a DomainData: sample its files, never read them whole
+        from .data import labelled_spectra
+
+        x, y = labelled_spectra(subjects, limit, seed)
+        if y is None or not len(x):
+            raise ValueError("loss.real_classes=pseudo needs labelled sim files (label masks)")
+        return x, y
     xs = [s.spectra for s in subjects if s.labels is not None]
     ys = [s.labels for s in subjects if s.labels is not None]
     if not xs:

@@ -17,7 +17,7 @@ _LAZY = {
     "encode_image": "transfer",
     "likelihood_image": "transfer",
     "TransferCancelled": "transfer",
-    "resolve_device": "transfer",
+    "resolve_device": "devices",
 }
 
 __all__ = sorted(_LAZY)

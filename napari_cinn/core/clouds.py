@@ -4,7 +4,9 @@ The Latent space dock's computation: a random subsample of each image's usable p
 by the model (``space="latent"``; torch imported lazily) or L2-normalised (``space="data"``), a PCA
 is fitted on the reference image alone and every image is projected into it (the paper's Fig. 5a).
 In latent space each image also gets its :class:`~napari_cinn.core.latent_health.LatentHealth`:
-whether its codes fill the N(0, 1) the model assumes in every dimension.
+whether its codes fill the N(0, 1) the model assumes in every dimension. For a domain the model
+dequantises (``source_noise``, e.g. a noise-free simulation), health is measured on the pixels
+plus that noise, the distribution the flow was trained on; the plot shows the pixels as they are.
 """
 
 from __future__ import annotations
@@ -65,15 +67,25 @@ def features(
     domain: str | None = None,
     wavelengths=None,
     device: str = "cpu",
+    with_source_noise: bool = False,
 ) -> np.ndarray:
     """Features ``(n, d)`` of ``(n, bands)`` spectra: L2-normalised spectra (``space="data"``)
-    or the model's latent codes under ``domain`` (``space="latent"``; torch imported lazily)."""
+    or the model's latent codes under ``domain`` (``space="latent"``; torch imported lazily).
+
+    ``with_source_noise``: encode the spectra plus a seeded draw of the noise the model adds to
+    ``domain`` in training (dequantisation), i.e. the distribution the flow models."""
     if space == "data":
         return normalize_spectra(spectra, "l2")[0]
     if space != "latent":
         raise ValueError(f"unknown space {space!r}; use 'data' or 'latent'")
     from napari_cinn.core.transfer import encode_image
 
+    if with_source_noise and model.can_sample(domain):
+        import torch
+
+        with torch.inference_mode():
+            t = torch.from_numpy(np.ascontiguousarray(spectra, dtype=np.float32))
+            spectra = model.add_source_noise(t, domain, torch.Generator().manual_seed(0)).numpy()
     image = np.ascontiguousarray(spectra.T[:, :, None])  # (bands, n, 1)
     return encode_image(model, image, domain, wavelengths=wavelengths, device=device)[:, :, 0].T
 
@@ -155,8 +167,9 @@ def project_clouds(
     total = sum(len(idx[0]) for _, idx in picks)
     done = 0
     feats: dict[str, np.ndarray] = {}
+    modelled: dict[str, np.ndarray] = {}  # codes with the model's dequantisation noise (health)
     if space == "latent":
-        from napari_cinn.core.transfer import torch_threads
+        from napari_cinn.core.devices import torch_threads
 
         limit = torch_threads(threads)
     else:
@@ -180,6 +193,16 @@ def project_clouds(
                 )
                 done += part.shape[0]
             feats[item.name] = np.concatenate(parts)
+            if space == "latent" and model.can_sample(item.domain):
+                modelled[item.name] = features(
+                    spectra,
+                    space,
+                    model=model,
+                    domain=item.domain,
+                    wavelengths=item.wavelengths,
+                    device=device,
+                    with_source_noise=True,
+                )
     step(progress, cancel, done, total, "projection")
     pca = PCAProjection.fit(feats[reference])
     projected = {name: pca.transform(f) for name, f in feats.items()}
@@ -194,7 +217,7 @@ def project_clouds(
             )
         health = None
         if space == "latent" and len(pts) >= 2:
-            health = latent_health(feats[item.name], seed=seed)
+            health = latent_health(modelled.get(item.name, feats[item.name]), seed=seed)
         clouds.append(Cloud(item.name, idx, pts, kde, item.domain, health))
     notes.extend(coinciding_clouds(clouds))
     return ProjectionResult(clouds, pca, space, reference, extent, notes)

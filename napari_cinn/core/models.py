@@ -26,7 +26,9 @@ import torch
 from torch import Tensor, nn
 
 from .blocks import AllInOneBlock, MultiScaleFlow, mlp_subnet
+from .dense_plan import plan_for, plan_supported
 from .model_checks import check_hyper
+from .preprocessing import PreprocessingMixin
 from .spectra import HSI_WAVELENGTHS, PAT_WAVELENGTHS, check_wavelengths, describe_grid
 
 MODALITIES = ("hsi", "pat")
@@ -67,7 +69,7 @@ PAPER_HSI: dict[str, Any] = {"n_blocks": 40, "n_cond_blocks": 30, "hidden": 512}
 PAPER_PAT: dict[str, Any] = {"n_scales": 5, "blocks_per_scale": [4, 2, 1, 1, 2], "hidden": 64}
 
 
-class DomainTransferModel(nn.Module):
+class DomainTransferModel(PreprocessingMixin, nn.Module):
     """A cINN with its preprocessing: encode, decode and transfer between named domains.
 
     Inputs are raw data in physical units: HSI spectra ``(n, bands)``, PAT images
@@ -194,16 +196,17 @@ class DomainTransferModel(nn.Module):
             return soft, soft.argmax(1)
         if torch.is_tensor(domain) and domain.ndim == 1:
             idx = domain.to(device=ref.device, dtype=torch.long)
-        else:
-            idx = torch.full((n,), self.domain_index(domain), dtype=torch.long, device=ref.device)
-        return nn.functional.one_hot(idx, n_dom).to(ref), idx
+            return nn.functional.one_hot(idx, n_dom).to(ref), idx
+        # one domain for all: a stride-0 view, which the dense plan folds into a bias
+        idx = torch.full((1,), self.domain_index(domain), dtype=torch.long, device=ref.device)
+        return nn.functional.one_hot(idx, n_dom).to(ref).expand(n, n_dom), idx.expand(n)
 
     def _class_cond(self, classes, n: int, ref: Tensor) -> Tensor | None:
         if self.n_classes == 0:
             return None
         if classes is None:  # unknown class: uniform (what a user without labels gets)
             if self.modality == "hsi":
-                return ref.new_full((n, self.n_classes), 1.0 / self.n_classes)
+                return ref.new_full((1, self.n_classes), 1.0 / self.n_classes).expand(n, -1)
             return ref.new_full((n, self.n_classes, *ref.shape[2:]), 1.0 / self.n_classes)
         classes = torch.as_tensor(classes, device=ref.device)
         if classes.dtype in (torch.long, torch.int32, torch.int64, torch.int16, torch.uint8):
@@ -216,8 +219,11 @@ class DomainTransferModel(nn.Module):
         dom, idx = self._domain_onehot(domain, n, x)
         cls = self._class_cond(classes, n, x)
         if self.modality == "hsi":
-            c = dom if cls is None else torch.cat([dom, cls], 1)
-            return [c], idx
+            if cls is None:
+                return [dom], idx
+            if dom.stride(0) == 0 and cls.stride(0) == 0:  # constant rows stay one row
+                return [torch.cat([dom[:1], cls[:1]], 1).expand(n, -1)], idx
+            return [torch.cat([dom, cls], 1)], idx
         conds = []
         h, w = x.shape[2:]
         for s in range(int(self.hyper["n_scales"])):
@@ -227,103 +233,6 @@ class DomainTransferModel(nn.Module):
                 maps = torch.cat([maps, cls], 1)
             conds.append(maps)
         return conds, idx
-
-    # ----------------------------------------------------------------- preprocessing
-    def _stats(self, idx: Tensor, x: Tensor) -> tuple[Tensor, Tensor]:
-        mean, std = self.norm_mean[idx], self.norm_std[idx]
-        if x.ndim == 4:
-            mean, std = mean[:, :, None, None], std[:, :, None, None]
-        return mean, std
-
-    def _norms(self, x: Tensor) -> Tensor:
-        norm = self.hyper["norm"]
-        return x.abs().sum(1, keepdim=True) if norm == "l1" else x.norm(dim=1, keepdim=True)
-
-    def _intensity(self, x: Tensor, idx: Tensor, rev: bool) -> Tensor:
-        """Invertible per-pixel intensity normalisation (identity for norm='none')."""
-        if self.hyper["norm"] == "none":
-            return x
-        e = float(self.hyper["intensity_exponent"])
-        r0 = self.ref_norm[idx].reshape(-1, *([1] * (x.ndim - 1)))
-        r = self._norms(x)
-        if not rev:  # v = x / r * (r / r0) ** e
-            if e == 0:  # the paper's plain normalisation, computed as its code does
-                return x / r.clamp_min(1e-30)
-            return x * (r.clamp_min(1e-30) ** (e - 1)) / r0**e
-        if e == 0:  # plain normalisation cannot restore brightness: unit norm, or as decoded
-            return x / r if self.hyper.get("unit_norm_output", True) else x
-        # |v| = (r / r0) ** e  =>  r = r0 * |v| ** (1 / e)
-        r_out = r0 * r.clamp_min(1e-30) ** (1.0 / e)
-        return x / r * r_out
-
-    def preprocess(self, x: Tensor, idx: Tensor) -> Tensor:
-        mean, std = self._stats(idx, x)
-        return (self._intensity(x, idx, rev=False) - mean) / std
-
-    def postprocess(self, v: Tensor, idx: Tensor) -> Tensor:
-        mean, std = self._stats(idx, v)
-        return self._intensity(v * std + mean, idx, rev=True)
-
-    @torch.no_grad()
-    def fit_normalization(self, x, domain) -> None:
-        """Set the stored statistics of ``domain`` from raw training data of that domain.
-
-        ``x``: HSI ``(n, bands)``; PAT ``(n, bands, H, W)``. Invalid spectra are ignored.
-        """
-        idx = self.domain_index(domain)
-        t = torch.as_tensor(np.asarray(x, dtype=np.float32)).to(self.norm_mean.device)
-        spectra = t.movedim(1, -1).reshape(-1, self.n_bands) if t.ndim == 4 else t
-        valid = torch.isfinite(spectra).all(1) & (spectra.abs().sum(1) > 0)
-        spectra = spectra[valid]
-        if spectra.shape[0] < 2:
-            raise ValueError(
-                f"need at least 2 valid spectra to fit the normalisation of {self.domains[idx]!r}"
-            )
-        if self.hyper["norm"] != "none":
-            self.ref_norm[idx] = self._norms(spectra).median()
-            spectra = self._intensity(
-                spectra, torch.full((len(spectra),), idx, device=t.device), rev=False
-            )
-        if self.hyper["standardize"] == "band":
-            mean, std = spectra.mean(0), spectra.std(0)
-        else:
-            mean, std = spectra.mean().expand(self.n_bands), spectra.std().expand(self.n_bands)
-        self.norm_mean[idx] = mean
-        self.norm_std[idx] = std.clamp_min(1e-6 * float(std.max().clamp_min(1e-12)))
-
-    def set_normalization(self, domain, mean, std, ref_norm: float = 1.0) -> None:
-        """Set a domain's standardisation statistics explicitly (``(bands,)`` each)."""
-        idx = self.domain_index(domain)
-        with torch.no_grad():
-            self.norm_mean[idx] = torch.as_tensor(mean, dtype=torch.float32)
-            self.norm_std[idx] = torch.as_tensor(std, dtype=torch.float32)
-            self.ref_norm[idx] = float(ref_norm)
-
-    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
-        # model files written before stochastic transfer existed have no source_noise: zeros
-        state_dict.setdefault(prefix + "source_noise", torch.zeros_like(self.source_noise))
-        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
-
-    # ----------------------------------------------------------------- stochastic transfer
-    def can_sample(self, domain) -> bool:
-        """True when the model knows noise that ``domain`` lacks (stochastic transfer draws it)."""
-        return bool(self.source_noise[self.domain_index(domain)].abs().sum() > 0)
-
-    def add_source_noise(
-        self, x: Tensor, domain, generator: torch.Generator | None = None
-    ) -> Tensor:
-        """``x`` plus a draw of the noise ``domain`` lacks, scaled by each pixel's norm.
-
-        HSI ``(n, bands)``; PAT ``(n, bands, H, W)``. This is the dequantisation noise the model was
-        trained with: encoding ``x + ε`` and decoding into another domain draws what the source
-        leaves unspecified (e.g. the camera noise a simulation does not model).
-        """
-        sigma = self.source_noise[self.domain_index(domain)].to(x)
-        if x.ndim == 4:
-            sigma = sigma[:, None, None]
-        r = self._norms(x) if self.hyper["norm"] != "none" else 1.0
-        eps = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
-        return x + sigma * r * eps
 
     # ----------------------------------------------------------------- the method
     def _check_input(self, x: Tensor) -> Tensor:
@@ -341,22 +250,32 @@ class DomainTransferModel(nn.Module):
             )
         return x
 
-    def _flow(self, x: Tensor, conds: list[Tensor], rev: bool) -> tuple[Tensor, Tensor]:
+    def _flow(
+        self, x: Tensor, conds: list[Tensor], rev: bool, jac: bool = True
+    ) -> tuple[Tensor, Tensor | None]:
         if self.modality == "pat":
             return self.flow(x, conds, rev=rev)
-        return self.flow(x, c=conds if self._has_cond else None, rev=rev)
+        if not torch.is_grad_enabled() and plan_supported(self.flow.module_list):
+            # inference: the same flow through pre-arranged weights (see core/dense_plan.py)
+            plan = plan_for(self.flow)
+            cond = conds[0] if self._has_cond else None
+            return plan.reverse(x, cond, jac) if rev else plan.forward(x, cond, jac)
+        return self.flow(x, c=conds if self._has_cond else None, rev=rev, jac=jac)
 
-    def encode(self, x: Tensor, domain, classes=None) -> tuple[Tensor, Tensor]:
-        """Latent code ``z`` (same shape as ``x``) and log|det J| ``(n,)`` of ``x`` under ``domain``."""
+    def encode(self, x: Tensor, domain, classes=None, *, jac: bool = True) -> tuple[Tensor, Tensor]:
+        """Latent code ``z`` (same shape as ``x``) and log|det J| ``(n,)`` of ``x`` under ``domain``.
+
+        ``jac=False`` skips the log-determinant (returned as None where the fast path runs).
+        """
         x = self._check_input(torch.as_tensor(x))
         conds, idx = self._conditions(domain, classes, x)
-        return self._flow(self.preprocess(x, idx), conds, rev=False)
+        return self._flow(self.preprocess(x, idx), conds, rev=False, jac=jac)
 
     def decode(self, z: Tensor, domain, classes=None) -> Tensor:
         """Data in ``domain`` (physical units) for latent codes ``z``."""
         z = self._check_input(torch.as_tensor(z))
         conds, idx = self._conditions(domain, classes, z)
-        v, _ = self._flow(z, conds, rev=True)
+        v, _ = self._flow(z, conds, rev=True, jac=False)
         return self.postprocess(v, idx)
 
     def transfer(
@@ -376,7 +295,14 @@ class DomainTransferModel(nn.Module):
         """
         if sample:
             x = self.add_source_noise(torch.as_tensor(x), src, generator)
-        z, _ = self.encode(x, src, classes)
+        fast = self.modality == "hsi" and not torch.is_grad_enabled()
+        if fast and plan_supported(self.flow.module_list):  # same map, see DensePlan.transfer
+            x = self._check_input(torch.as_tensor(x))
+            (c_src,), i_src = self._conditions(src, classes, x)
+            (c_tgt,), i_tgt = self._conditions(tgt, classes, x)
+            u = plan_for(self.flow).transfer(self.preprocess(x, i_src), c_src, c_tgt)
+            return self.postprocess(u, i_tgt)
+        z, _ = self.encode(x, src, classes, jac=False)
         return self.decode(z, tgt, classes)
 
     def log_likelihood(self, x: Tensor, domain, classes=None) -> Tensor:

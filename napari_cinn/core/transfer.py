@@ -8,76 +8,40 @@ progress per chunk and can be cancelled between chunks without leaving partial r
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import torch
 
+from ._chunks import (
+    DEFAULT_CHUNK_IMAGES,
+    DEFAULT_CHUNK_PIXELS,
+    TransferCancelled,
+    hsi_chunks,
+    pat_chunks,
+)
+from .devices import gui_threads, resolve_device, torch_threads
 from .models import DomainTransferModel
 from .spectra import describe_grid, same_grid
 from .spectra import resample as resample_bands
 from .transfer_checks import guarded
 
+__all__ = [
+    "DEFAULT_CHUNK_IMAGES",
+    "DEFAULT_CHUNK_PIXELS",
+    "TransferCancelled",
+    "encode_image",
+    "fit_problem",
+    "gui_threads",
+    "likelihood_image",
+    "resolve_device",
+    "torch_threads",
+    "transfer_image",
+]
+
 ProgressFn = Callable[[int, int], Any]
 CancelFn = Callable[[], bool]
-
-#: default pixels per chunk for HSI models (fastest on 2 CPU cores; ~25 MB of activations)
-DEFAULT_CHUNK_PIXELS = 8192
-#: default images per chunk for PAT models
-DEFAULT_CHUNK_IMAGES = 2
-
-
-@contextmanager
-def torch_threads(n: int | None):
-    """Run the block with ``n`` torch CPU threads, then restore the previous count (None: no-op).
-
-    torch's thread count is process-wide. GUI workers use :func:`gui_threads` so the viewer keeps
-    a core: on a machine whose cores are all busy, OpenMP threads that spin while waiting for each
-    other made a 2-thread transfer ~7× slower than a 1-thread one here (157 s vs 23 s, 2 cores).
-    """
-    if n is None:
-        yield
-        return
-    old = torch.get_num_threads()
-    torch.set_num_threads(max(1, int(n)))
-    try:
-        yield
-    finally:
-        torch.set_num_threads(old)
-
-
-def gui_threads() -> int:
-    """Torch threads for work started from the viewer: all cores but one (the GUI's), at least 1."""
-    return max(1, (os.cpu_count() or 2) - 1)
-
-
-class TransferCancelled(Exception):
-    """Raised when the cancel hook asked to stop; no partial result is returned."""
-
-
-def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    """``"auto"`` → cuda if available, else mps, else cpu; other names are checked for availability."""
-    if isinstance(device, torch.device):
-        return device
-    name = str(device).lower()
-    if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError(
-            "device 'cuda' was asked for but no CUDA GPU is available; use 'auto' or 'cpu'"
-        )
-    if name == "mps" and not (
-        getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()
-    ):
-        raise ValueError("device 'mps' was asked for but is not available; use 'auto' or 'cpu'")
-    return torch.device(name)
 
 
 def fit_problem(
@@ -127,17 +91,6 @@ def _as_image(model: DomainTransferModel, image, wavelengths, resample: bool) ->
     return image
 
 
-def _spatial_blocks(shape: tuple[int, ...], budget: int) -> Iterator[tuple]:
-    """Index tuples over ``shape[1:]`` (spatial) selecting whole rows, about ``budget`` pixels each."""
-    spatial = shape[1:]
-    row = spatial[-1]
-    rows_per = max(1, budget // max(row, 1))
-    lead = spatial[:-2]
-    for idx in np.ndindex(*lead) if lead else [()]:
-        for y0 in range(0, spatial[-2], rows_per):
-            yield (*idx, slice(y0, min(y0 + rows_per, spatial[-2])))
-
-
 @guarded  # checks chunk/out/model first, warns about NaN in the result
 def _run(
     model,
@@ -171,7 +124,7 @@ def _run(
         if tuple(out.shape) != tuple(out_shape):
             raise ValueError(f"`out` has shape {tuple(out.shape)}, expected {tuple(out_shape)}")
         result = out
-    runner = _hsi_chunks if model.modality == "hsi" else _pat_chunks
+    runner = hsi_chunks if model.modality == "hsi" else pat_chunks
     try:
         with torch.inference_mode():
             runner(
@@ -205,92 +158,6 @@ def _sample_seed(model: DomainTransferModel, src, sample: bool, seed: int | None
             "lacks (train with loss.dequantize=matched), use the deterministic transfer"
         )
     return int(np.random.SeedSequence(seed).generate_state(1)[0]) if seed is None else int(seed)
-
-
-def _apply(model, x: torch.Tensor, kind: str, src, tgt, cls, gen=None) -> torch.Tensor:
-    if kind == "transfer":
-        return model.transfer(x, src, tgt, classes=cls, sample=gen is not None, generator=gen)
-    if kind == "encode":
-        return model.encode(x, src, classes=cls)[0]
-    return model.log_likelihood(x, src, classes=cls)
-
-
-def _hsi_chunks(
-    model, img, result, kind, *, src, tgt, classes, chunk, dev, progress, cancel, gen=None
-):
-    bands = img.shape[0]
-    total = int(np.prod(img.shape[1:]))
-    done = 0
-    for sel in _spatial_blocks(img.shape, int(chunk or DEFAULT_CHUNK_PIXELS)):
-        if cancel is not None and cancel():
-            raise TransferCancelled("transfer cancelled")
-        block = np.asarray(img[(slice(None), *sel)], dtype=np.float32)
-        spatial = block.shape[1:]
-        spectra = block.reshape(bands, -1).T
-        valid = np.isfinite(spectra).all(1) & (np.abs(spectra).sum(1) > 0)
-        cls = None
-        if classes is not None:
-            cls = torch.as_tensor(np.asarray(classes)[sel].reshape(-1)[valid], device=dev).long()
-        n_out = bands if kind != "likelihood" else 1
-        values = np.full((spectra.shape[0], n_out), np.nan, dtype=np.float32)
-        if valid.any():
-            x = torch.from_numpy(np.ascontiguousarray(spectra[valid])).to(dev)
-            y = _apply(model, x, kind, src, tgt, cls, gen)
-            values[valid] = y.reshape(len(x), n_out).float().cpu().numpy()
-        if kind == "likelihood":
-            result[sel] = values[:, 0].reshape(spatial)
-        else:
-            result[(slice(None), *sel)] = values.T.reshape(bands, *spatial)
-        done += spectra.shape[0]
-        if progress is not None:
-            progress(done, total)
-
-
-def _pat_chunks(
-    model, img, result, kind, *, src, tgt, classes, chunk, dev, progress, cancel, gen=None
-):
-    bands = img.shape[0]
-    h, w = img.shape[-2:]
-    stack = img.reshape(bands, -1, h, w) if img.ndim == 4 else img[:, None]
-    n = stack.shape[1]
-    m = model.spatial_multiple
-    ph, pw = (-h) % m, (-w) % m
-    step = int(chunk or DEFAULT_CHUNK_IMAGES)
-    if not result.flags.c_contiguous:
-        raise ValueError("`out` must be a C-contiguous array for PAT models")
-    res = (
-        result.reshape(-1, h, w)
-        if kind == "likelihood"
-        else result.reshape(result.shape[0], -1, h, w)
-    )
-    for i0 in range(0, n, step):
-        if cancel is not None and cancel():
-            raise TransferCancelled("transfer cancelled")
-        block = np.moveaxis(
-            np.asarray(stack[:, i0 : i0 + step], dtype=np.float32), 1, 0
-        )  # (k, bands, h, w)
-        bad = ~np.isfinite(block).all(1)  # (k, h, w)
-        block = np.where(np.isfinite(block), block, 0.0).astype(np.float32)
-        if ph or pw:
-            block = np.pad(block, ((0, 0), (0, 0), (0, ph), (0, pw)), mode="edge")
-        x = torch.from_numpy(block).to(dev)
-        cls = None
-        if classes is not None:
-            c = np.asarray(classes).reshape(-1, h, w)[i0 : i0 + step]
-            cls = torch.as_tensor(
-                np.pad(c, ((0, 0), (0, ph), (0, pw)), mode="edge"), device=dev
-            ).long()
-        y = _apply(model, x, kind, src, tgt, cls, gen).float().cpu().numpy()
-        if kind == "likelihood":  # one value per image: a constant map
-            vals = np.broadcast_to(y[:, None, None], (len(y), h, w)).copy()
-            vals[bad] = np.nan
-            res[i0 : i0 + step] = vals
-        else:
-            y = y[:, :, :h, :w]
-            y[np.broadcast_to(bad[:, None], y.shape)] = np.nan
-            res[:, i0 : i0 + step] = np.moveaxis(y, 0, 1)
-        if progress is not None:
-            progress(min(i0 + step, n), n)
 
 
 def transfer_image(

@@ -90,7 +90,8 @@ def test_invalid_pixels_come_out_nan_and_the_rest_is_unaffected(hsi_model, cube)
     a = transfer_image(hsi_model, bad, "sim", "real", device="cpu")
     b = transfer_image(hsi_model, cube, "sim", "real", device="cpu")
     assert np.isnan(a[:, 0, 0]).all() and np.isnan(a[:, 1, 1]).all() and np.isnan(a[:, 2, 2]).all()
-    np.testing.assert_allclose(a[:, 3:, 3:], b[:, 3:, 3:], atol=1e-6)
+    # float32 precision: a pixel's result may differ in the last bits with its row in the batch
+    np.testing.assert_allclose(a[:, 3:, 3:], b[:, 3:, 3:], rtol=1e-5, atol=1e-6)
 
 
 def test_wrong_band_count_names_both_grids(hsi_model):
@@ -188,12 +189,12 @@ def test_device_auto_falls_back_to_cpu_and_unavailable_cuda_is_explained():
 def test_torch_thread_limit_is_scoped_and_leaves_the_gui_a_core(monkeypatch):
     import torch
 
-    from napari_cinn.core import transfer
+    from napari_cinn.core import devices
 
     before = torch.get_num_threads()
-    with transfer.torch_threads(1):
+    with devices.torch_threads(1):
         assert torch.get_num_threads() == 1
     assert torch.get_num_threads() == before
     for cores, expected in [(1, 1), (2, 1), (8, 7)]:
-        monkeypatch.setattr(transfer.os, "cpu_count", lambda cores=cores: cores)
-        assert transfer.gui_threads() == expected
+        monkeypatch.setattr(devices.os, "cpu_count", lambda cores=cores: cores)
+        assert devices.gui_threads() == expected

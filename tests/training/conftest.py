@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+from pathlib import Path
+
 import pytest
 from cinn_train_helpers import tiny_config, write_config, write_hsi_folders
 
@@ -29,3 +33,8 @@ def tiny_run(tmp_path_factory):
         "config_path": path,
         "out": root / "run",
     }
+
+
+# file digests are cached per user; tests keep theirs in a throw-away place (inherited by the
+# subprocesses some tests start)
+os.environ["CINN_HASH_CACHE"] = str(Path(tempfile.mkdtemp(prefix="cinn-hash-")) / "sha256.json")

@@ -117,7 +117,7 @@ def run_transfer(req: TransferRequest, progress=None, cancel=None) -> TransferRe
     makes the core raise ``TransferCancelled``; nothing partial is returned.
     """
     from napari_cinn.core import encode_image, likelihood_image, resolve_device, transfer_image
-    from napari_cinn.core.transfer import gui_threads, torch_threads
+    from napari_cinn.core.devices import gui_threads, torch_threads
 
     t0 = time.perf_counter()
     model = load_cached(req.model_path)
