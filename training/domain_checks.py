@@ -32,7 +32,11 @@ def check_domains(cfg, data) -> None:
             f"{hashes['real'][both[0]]}): data.real must be other data than data.sim"
         )
     subjects = getattr(data.train.get("sim"), "subjects", [])
-    if cfg.modality == "hsi" and subjects and all(s.labels is None for s in subjects):
+
+    def labelled(s) -> bool:  # file subjects say so; in-memory ones hold their labels
+        return bool(getattr(s, "has_labels", False)) or getattr(s, "labels", None) is not None
+
+    if cfg.modality == "hsi" and subjects and not any(labelled(s) for s in subjects):
         if int(cfg.model.get("n_classes", 0) or 0) > 0:
             raise DataError(
                 f"model.n_classes={cfg.model['n_classes']} needs labelled simulated data, but no "
