@@ -329,3 +329,30 @@ def test_table_pools_reports_of_several_runs(pat_folders, tmp_path, capsys):
     assert main(["table", f"MM={tmp_path / 'mm_s*'}", "--out", str(out)]) == 1
     assert main(["table", f"UNIT={tmp_path / 'unit_*'}"]) == 1
     assert "unit_*" in capsys.readouterr().err
+
+
+def test_a_model_that_samples_is_scored_on_several_realisations_with_latent_health(tmp_path):
+    """--samples 3: the transfer classifier sees 3 realisations; latent health is reported."""
+    import torch
+
+    from napari_cinn.core import build_model, save_model
+
+    for domain in ("sim", "real"):
+        assert main(["simulate", "hsi", "--subjects", "2", "--domain", domain, "--size", "16",
+                     "--out", str(tmp_path / domain)]) == 0  # fmt: skip
+    model = build_model("hsi", n_blocks=2, hidden=16)
+    for domain in ("sim", "real"):
+        x = np.concatenate([im.data.reshape(100, -1).T for im in load_folder(tmp_path / domain)])
+        model.fit_normalization(x, domain)
+    with torch.no_grad():
+        model.source_noise[0] = 0.003
+    path = save_model(model, tmp_path / "noisy.safetensors")
+    kwargs = dict(seeds=(0,), pixels_per_image=30, classifiers=("lda",), device="cpu",
+                  c2st_classifier="logreg")  # fmt: skip
+    metrics, arrays = evaluate(tmp_path / "sim", tmp_path / "real", str(path), samples=3, **kwargs)
+    det, _ = evaluate(tmp_path / "sim", tmp_path / "real", str(path), **kwargs)
+    assert metrics["realisations"] == 3 and det["realisations"] == 1
+    assert metrics["mmd"]["mean"] != det["mmd"]["mean"]  # the first realisation is not the mean
+    for key in ("latent_std_sim", "latent_std_sim_clean", "latent_std_real", "latent_w2_sim"):
+        assert np.isfinite(metrics[key]["mean"]), key
+    assert set(arrays["latent_std"]) == {"sim", "real", "sim (clean)"}
