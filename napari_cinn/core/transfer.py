@@ -23,7 +23,7 @@ from ._chunks import (
 )
 from .devices import gui_threads, resolve_device, torch_threads
 from .models import DomainTransferModel
-from .spectra import describe_grid, same_grid
+from .spectra import grid_problem, same_grid
 from .spectra import resample as resample_bands
 from .transfer_checks import guarded
 
@@ -47,26 +47,11 @@ CancelFn = Callable[[], bool]
 def fit_problem(
     model: DomainTransferModel, n_bands: int, wavelengths=None, allow_resample: bool = False
 ) -> str | None:
-    """Why an image with ``n_bands`` (and ``wavelengths``) cannot go through ``model``, or None."""
-    expects = f"model expects {describe_grid(model.wavelengths)}"
-    if wavelengths is None:
-        if n_bands != model.n_bands:
-            return f"{expects}; image has {n_bands} bands (and no wavelengths)"
-        return None
-    wl = np.asarray(wavelengths, dtype=float).ravel()
-    if wl.size != n_bands:
-        return f"image has {n_bands} bands but {wl.size} wavelengths"
-    if same_grid(wl, model.wavelengths):
-        return None
-    if allow_resample:
-        if (
-            wl.size > 1
-            and wl[0] <= model.wavelengths[0] + 1e-6
-            and wl[-1] >= model.wavelengths[-1] - 1e-6
-        ):
-            return None
-        return f"{expects}; image has {describe_grid(wl)}, which does not cover that range"
-    return f"{expects}; image has {describe_grid(wl)} (enable resampling to interpolate)"
+    """Why an image with ``n_bands`` (and ``wavelengths``) cannot go through ``model``, or None
+    (the one rule, :func:`~napari_cinn.core.spectra.grid_problem`, against the model's grid)."""
+    return grid_problem(
+        model.wavelengths, n_bands, wavelengths, allow_resample=allow_resample, noun="image"
+    )
 
 
 def _as_image(model: DomainTransferModel, image, wavelengths, resample: bool) -> np.ndarray:
