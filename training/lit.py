@@ -29,7 +29,7 @@ from .config import Config
 from .lightning_base import DOMAINS, LN2, LightningBase
 from .linear_ot import gaussian_ot_map, unit_spectra
 from .nets import lsgan_discriminator, lsgan_generator, make_discriminator
-from .rng_state import rand_like, randint, randn_like
+from .rng_state import noise_generator, rand_like, randint, randn_like
 
 
 def build_cinn(cfg: Config, wavelengths) -> nn.Module:
@@ -170,7 +170,7 @@ class CINNModule(LightningBase):
     def _dequantize(self, x: Tensor, d: str) -> Tensor:
         """The domain's missing noise (``loss.dequantize``), then the paper-style augmentation."""
         if self.cfg.loss.dequantize != "none":
-            x = self.model.add_source_noise(x, d)
+            x = self.model.add_source_noise(x, d, noise_generator(self, x.device))
         return self._augment(x, d)
 
     def _classes(self, batch: dict[str, Tensor], d: str, n: int, ref: Tensor) -> Tensor | None:
@@ -301,14 +301,18 @@ class CINNModule(LightningBase):
         from .label_free import mmd2_unbiased
 
         out = {}
+        # a fixed stream: the same noise at every validation, so the figures compare checkpoints
+        # (and validation takes nothing from the training streams)
+        gen = torch.Generator(device=batch["sim"].device).manual_seed(12345)
         for d in DOMAINS:  # with the noise training adds: the distribution the flow models
             x_d = batch[d]
             if self.model.can_sample(d):
-                x_d = self.model.add_source_noise(x_d, d)
+                x_d = self.model.add_source_noise(x_d, d, gen)
             z_d, _ = self.model.encode(x_d, d)
             z_d = z_d.movedim(1, -1).reshape(-1, z_d.shape[1]) if z_d.ndim == 4 else z_d
             out[f"val/latent_std_{d}"] = z_d.std(0).median()
-        fake = self.model.transfer(batch["sim"], "sim", "real", sample=self.model.can_sample("sim"))
+        sample = self.model.can_sample("sim")
+        fake = self.model.transfer(batch["sim"], "sim", "real", sample=sample, generator=gen)
         out["val/mmd_transfer"] = mmd2_unbiased(
             self._disc_in(fake, "real"), self._disc_in(batch["real"], "real")
         )

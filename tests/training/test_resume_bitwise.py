@@ -17,7 +17,13 @@ def _config(sim, real, out):
         real,
         out,
         model={"n_blocks": 2, "hidden": 16, "n_classes": 4},
-        loss={"adv_start": 2, "adv_ramp": 2, "noise": 0.1, "class_noise": 0.5},
+        loss={
+            "adv_start": 2,
+            "adv_ramp": 2,
+            "noise": 0.1,
+            "class_noise": 0.5,
+            "dequantize": "matched",
+        },
         disc={"hidden": 16, "layers": 1, "instance_noise": 0.05},
         trainer={"max_epochs": 6, "checkpoint_every_n_steps": 5, "val_check_interval": 1.0},
     )
