@@ -26,7 +26,7 @@ import torch
 from torch import Tensor, nn
 
 from .config import Config
-from .lightning_base import DOMAINS, LN2, LightningBase
+from .lightning_base import DOMAINS, LN2, LightningBase, spectral_moments
 from .linear_ot import gaussian_ot_map, unit_spectra
 from .nets import lsgan_discriminator, lsgan_generator, make_discriminator
 from .rng_state import noise_generator, rand_like, randint, randn_like
@@ -288,11 +288,6 @@ class CINNModule(LightningBase):
         self._report(lambda: f"nll {loss_nll.item() / LN2:.3f} bpd, adv w {w_adv:.2f}")
 
     # ---------------------------------------------------------------- validation
-    @staticmethod
-    def _moments(v: Tensor) -> tuple[Tensor, Tensor]:
-        flat = v.movedim(1, -1).reshape(-1, v.shape[1]) if v.ndim == 4 else v
-        flat = flat[torch.isfinite(flat).all(1)]
-        return flat.mean(0), flat.std(0)
 
     def _label_free_scores(self, batch: dict[str, Tensor]) -> dict[str, Tensor]:
         """Figures that need no label: latent health per domain and MMD² of the (stochastic when
@@ -323,13 +318,13 @@ class CINNModule(LightningBase):
         nll = {d: self.model.nll(batch[d], d) for d in DOMAINS}
         fake_r = self.model.transfer(xs, "sim", "real")
         back = self.model.transfer(fake_r, "real", "sim")
-        ref_m, ref_s = self._moments(self._disc_in(xr, "real"))
+        ref_m, ref_s = spectral_moments(self._disc_in(xr, "real"))
         gaps = {}
         for name, v in (
             ("transfer", self._disc_in(fake_r, "real")),
             ("sim", self._disc_in(xs, "real")),
         ):
-            m, s = self._moments(v)
+            m, s = spectral_moments(v)
             gaps[name] = (m - ref_m).abs().mean() + (s - ref_s).abs().mean()
         rt = (back - xs).abs().amax() / xs.abs().amax().clamp_min(1e-12)
         loss = 0.5 * (nll["sim"] + nll["real"]) / LN2

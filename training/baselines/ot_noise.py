@@ -13,12 +13,8 @@ from collections.abc import Callable
 import numpy as np
 
 from napari_cinn_training.baselines.ot import fit_map
+from napari_cinn_training.linear_ot import unit_spectra
 from napari_cinn_training.noise_level import band_noise, missing_noise
-
-
-def _unit(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    r = np.linalg.norm(x, axis=1, keepdims=True)
-    return x / np.where(r > 0, r, 1.0), r
 
 
 class NoisyTransform:
@@ -43,9 +39,8 @@ def fit(sim_spectra: np.ndarray, real_spectra: np.ndarray) -> NoisyTransform:
     """Linear Gaussian OT map of unit-norm spectra plus the real domain's measured missing noise."""
     move = fit_map(sim_spectra, real_spectra, kind="linear")
     moved = move(np.asarray(sim_spectra, np.float32))
-    ok = np.isfinite(moved).all(1)
     levels = {
-        "moved": band_noise(_unit(moved[ok])[0]),
-        "real": band_noise(_unit(np.asarray(real_spectra, np.float64))[0]),
+        "moved": band_noise(unit_spectra(moved)),
+        "real": band_noise(unit_spectra(real_spectra)),
     }
     return NoisyTransform(move, missing_noise(levels)["moved"])

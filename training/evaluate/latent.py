@@ -12,20 +12,13 @@ from pathlib import Path
 
 import numpy as np
 
+from napari_cinn.core.clouds import features
 from napari_cinn.core.latent_health import latent_health
 
 
 def _encode(model, spectra: np.ndarray, domain: str, noisy: bool) -> np.ndarray:
-    import torch
-
-    x = np.asarray(spectra, np.float32)
-    x = x[np.isfinite(x).all(1) & (np.abs(x).sum(1) > 0)]
-    with torch.inference_mode():
-        t = torch.from_numpy(x)
-        if noisy:
-            gen = torch.Generator().manual_seed(0)
-            t = model.add_source_noise(t, domain, gen)
-        return model.encode(t, domain)[0].numpy()
+    """Latent codes ``(n, bands)`` (NaN rows for unusable spectra), with the domain's noise."""
+    return features(spectra, "latent", model=model, domain=domain, with_source_noise=noisy)
 
 
 def latent_health_of(model, sim: np.ndarray, real: np.ndarray) -> tuple[dict, dict]:
