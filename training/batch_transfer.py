@@ -228,7 +228,8 @@ def run(args: argparse.Namespace) -> int:
         if args.samples and hasattr(model, "can_sample") and not model.can_sample(src):
             raise UsageError(
                 f"--samples: {Path(args.model).name} was trained without the noise domain "
-                f"{src!r} lacks (loss.dequantize=matched), so it transfers deterministically only"
+                f"{src!r} lacks (loss.dequantize=matched or camera), so it transfers "
+                "deterministically only"
             )
         try:
             device = resolve_device(args.device)

@@ -34,6 +34,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "napari_cinn_training.import_udt",
         "convert a UDT-cINN (paper code) HSI checkpoint into a model file",
     ),
+    "track": (
+        "napari_cinn_training.evaluate.tracking",
+        "check a run's label-free checkpoint criterion against the downstream score",
+    ),
     "table": (
         "napari_cinn_training.evaluate.table",
         "pool evaluation reports (e.g. training seeds) into one table",
@@ -89,6 +93,8 @@ ARG_RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("evaluate", "seeds"): (0, 2**32 - 1),
     ("evaluate", "pixels"): (1, 10**8),
     ("evaluate", "samples"): (0, 10**6),
+    ("track", "seeds"): (0, 2**32 - 1),
+    ("track", "samples"): (0, 10**6),
     ("import-udt", "mean_sim"): (-1e12, 1e12),
     ("import-udt", "mean_real"): (-1e12, 1e12),
     ("import-udt", "std_sim"): (1e-30, 1e12),

@@ -83,6 +83,8 @@ class LossConfig:
     # one, per band (noise estimated from the data, see training/noise_level.py): a noise-free
     # simulation then fills the latent like the noisy measurements do, and the model file keeps
     # that noise so a stochastic transfer can draw it. "none": only ``noise`` above.
+    # "camera": the same with the Poisson–Gaussian noise of an image sensor (read + shot noise per
+    # band, so dark pixels get relatively more noise than bright ones; noise_level.camera_noise)
     dequantize: str = "none"
     dequantize_scale: float = 1.0  # multiplies the matched noise std
     # class condition of the real domain for models with n_classes: "random" (the paper: random
@@ -186,7 +188,7 @@ class Config:
             "ot.kind": (self.ot.kind, ("linear", "sinkhorn", "emd")),
             "ot.norm": (self.ot.norm, ("l1", "l2", "none")),
             "loss.transport_anchor": (self.loss.transport_anchor, ("moment-matching", "ot-linear")),
-            "loss.dequantize": (self.loss.dequantize, ("none", "matched")),
+            "loss.dequantize": (self.loss.dequantize, ("none", "matched", "camera")),
             "loss.real_classes": (self.loss.real_classes, ("random", "pseudo")),
         }
         for key, (value, allowed) in choices.items():

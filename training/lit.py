@@ -121,6 +121,8 @@ class CINNModule(LightningBase):
                 self.ot_A[i], self.ot_b[i] = torch.as_tensor(A), torch.as_tensor(b)
         if self.cfg.loss.dequantize == "matched":
             self._fit_source_noise(arrays)
+        elif self.cfg.loss.dequantize == "camera":
+            self._fit_camera_noise(arrays)
 
     def fit_pseudo_labels(self, sim: np.ndarray, labels: np.ndarray, real: np.ndarray) -> None:
         """Train the real domain's pseudo-labeller (``loss.real_classes=pseudo``) from sim labels."""
@@ -145,6 +147,25 @@ class CINNModule(LightningBase):
         for i, d in enumerate(DOMAINS):
             scale = float(self.cfg.loss.dequantize_scale)
             self.model.source_noise[i] = torch.as_tensor(missing[d] * scale)
+
+    def _fit_camera_noise(self, arrays: dict[str, np.ndarray]) -> None:
+        """Each domain's missing read and shot noise per band (Poisson–Gaussian), into the model.
+
+        Fitted on each domain's spectra in units of its median pixel norm (``ref_norm``, set by
+        :meth:`fit_statistics` just before), so that domains of different overall scale compare.
+        """
+        from .noise_level import as_spectra, camera_noise, missing_noise
+
+        read, shot = {}, {}
+        for i, d in enumerate(DOMAINS):
+            x = as_spectra(arrays[d]).astype(np.float64) / float(self.model.ref_norm[i])
+            read[d], root_shot = camera_noise(x, seed=self.cfg.seed)
+            shot[d] = np.sqrt(root_shot)  # missing_noise combines stds: sqrt of the variance slope
+        scale = float(self.cfg.loss.dequantize_scale)
+        miss_read, miss_shot = missing_noise(read), missing_noise(shot)
+        for i, d in enumerate(DOMAINS):
+            self.model.source_read[i] = torch.as_tensor(miss_read[d] * scale)
+            self.model.source_shot[i] = torch.as_tensor(miss_shot[d] ** 2 * scale**2)
 
     def generator_parameters(self):
         return self.model.parameters()

@@ -86,7 +86,7 @@ class DomainTransferModel(PreprocessingMixin, nn.Module):
     """
 
     #: state entries a model file may lack (written before they existed); they default to zero
-    OPTIONAL_STATE = ("source_noise",)
+    OPTIONAL_STATE = ("source_noise", "source_read", "source_shot")
 
     def __init__(self, modality: str, wavelengths, domains: Sequence[str], hyper: dict[str, Any]):
         super().__init__()
@@ -111,6 +111,10 @@ class DomainTransferModel(PreprocessingMixin, nn.Module):
         # to each pixel's norm; zero = none): training adds it (dequantisation of a noise-free
         # simulation) and a stochastic transfer draws it, see :meth:`add_source_noise`
         self.register_buffer("source_noise", torch.zeros(n_dom, bands))
+        # the same as a camera's read noise (std) and shot noise (variance per unit of signal), in
+        # units of the domain's median pixel norm (``dequantize: camera``)
+        self.register_buffer("source_read", torch.zeros(n_dom, bands))
+        self.register_buffer("source_shot", torch.zeros(n_dom, bands))
         self.n_classes = int(h.get("n_classes", 0))
         n_cond = n_dom + (self.n_classes if modality == "hsi" else 0)
         if modality == "hsi":

@@ -101,27 +101,47 @@ class PreprocessingMixin:
             self.ref_norm[idx] = float(ref_norm)
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
-        # model files written before stochastic transfer existed have no source_noise: zeros
-        state_dict.setdefault(prefix + "source_noise", torch.zeros_like(self.source_noise))
+        # model files written before stochastic transfer (or the camera noise model) existed lack
+        # these buffers: zeros, i.e. no noise
+        for name in self.OPTIONAL_STATE:
+            state_dict.setdefault(prefix + name, torch.zeros_like(getattr(self, name)))
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     # ----------------------------------------------------------------- stochastic transfer
     def can_sample(self, domain) -> bool:
         """True when the model knows noise that ``domain`` lacks (stochastic transfer draws it)."""
-        return bool(self.source_noise[self.domain_index(domain)].abs().sum() > 0)
+        i = self.domain_index(domain)
+        return bool(
+            (
+                self.source_noise[i].abs().sum()
+                + self.source_read[i].sum()
+                + self.source_shot[i].sum()
+            )
+            > 0
+        )
 
     def add_source_noise(
         self, x: Tensor, domain, generator: torch.Generator | None = None
     ) -> Tensor:
-        """``x`` plus a draw of the noise ``domain`` lacks, scaled by each pixel's norm.
+        """``x`` plus a draw of the noise ``domain`` lacks.
 
         HSI ``(n, bands)``; PAT ``(n, bands, H, W)``. This is the dequantisation noise the model was
         trained with: encoding ``x + ε`` and decoding into another domain draws what the source
-        leaves unspecified (e.g. the camera noise a simulation does not model).
+        leaves unspecified (e.g. the camera noise a simulation does not model). Per band its
+        variance is ``(source_noise · ‖x‖)² + r0² (source_read² + source_shot · x⁺ / r0)``: a part
+        relative to each pixel's norm, plus the read and shot noise of a camera in units of the
+        domain's median pixel norm ``r0`` (``ref_norm``).
         """
-        sigma = self.source_noise[self.domain_index(domain)].to(x)
-        if x.ndim == 4:
-            sigma = sigma[:, None, None]
+        i = self.domain_index(domain)
+        shape = (-1, 1, 1) if x.ndim == 4 else (-1,)
+        sigma, read, shot = (
+            b[i].to(x).reshape(shape)
+            for b in (self.source_noise, self.source_read, self.source_shot)
+        )
         r = self._norms(x) if self.hyper["norm"] != "none" else 1.0
+        std = sigma * r
+        if bool(read.sum() + shot.sum() > 0):
+            r0 = self.ref_norm[i].to(x)
+            std = (std.square() + read.square() * r0.square() + shot * r0 * x.clamp_min(0)).sqrt()
         eps = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
-        return x + sigma * r * eps
+        return x + std * eps

@@ -140,7 +140,7 @@ def _sample_seed(model: DomainTransferModel, src, sample: bool, seed: int | None
     if not model.can_sample(src):
         raise ValueError(
             f"this model cannot sample: it was trained without the noise that domain {src!r} "
-            "lacks (train with loss.dequantize=matched), use the deterministic transfer"
+            "lacks (train with loss.dequantize=matched or camera), use the deterministic transfer"
         )
     return int(np.random.SeedSequence(seed).generate_state(1)[0]) if seed is None else int(seed)
 

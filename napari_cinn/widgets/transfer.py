@@ -79,7 +79,8 @@ class TransferWidget(QWidget):
         self.sample_check.setToolTip(
             "Draw the variability the source domain leaves unspecified (e.g. the camera noise a "
             "simulation lacks) instead of the deterministic, mean-like transfer. The same seed "
-            "gives the same realisation; models trained with loss.dequantize=matched can sample."
+            "gives the same realisation; models trained with loss.dequantize=matched or camera "
+            "can sample."
         )
         self.seed_spin = QSpinBox()
         self.seed_spin.setRange(0, 2**31 - 1)

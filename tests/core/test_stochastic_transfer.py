@@ -51,3 +51,17 @@ def test_sample_noise_is_relative_to_each_pixels_norm(noisy_model):
     for scale in (1.0, 10.0):
         d = noisy_model.add_source_noise(scale * x, "sim", gen) - scale * x
         assert float(d.std()) == pytest.approx(0.01 * 10 * scale, rel=0.02)  # ‖1‖₂ = 10
+
+
+def test_camera_noise_grows_with_the_signal_and_travels_in_the_file(hsi_model, tmp_path):
+    with torch.no_grad():  # read std 0.01 and shot variance 0.001 per unit, in ref-norm units
+        hsi_model.source_read[0], hsi_model.source_shot[0] = 0.01, 0.001
+        hsi_model.ref_norm[0] = 2.0
+    assert hsi_model.can_sample("sim") and not hsi_model.can_sample("real")
+    loaded = load_model(save_model(hsi_model, tmp_path / "m.safetensors"))
+    gen = torch.Generator().manual_seed(0)
+    for level in (0.0, 1.0, 4.0):  # raw signal; r0 = 2: var = 0.01² · 2² + 0.001 · 2 · level
+        x = torch.full((20000, 100), level)
+        d = loaded.add_source_noise(x, "sim", gen) - x
+        expected = (0.01**2 * 4 + 0.001 * 2 * level) ** 0.5
+        assert float(d.std()) == pytest.approx(expected, rel=0.02)

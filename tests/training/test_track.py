@@ -1,0 +1,73 @@
+"""``cinn-train track``: the label-free criterion of each kept checkpoint beside its downstream score."""
+
+from __future__ import annotations
+
+import json
+
+from cinn_train_helpers import tiny_config, write_config
+
+from napari_cinn_training.cli import main
+from napari_cinn_training.evaluate.tracking import rank_agreement
+
+
+def test_track_scores_every_kept_checkpoint_beside_its_logged_criterion(tiny_run, tmp_path, capsys):
+    cfg = tiny_config(
+        tiny_run["sim"],
+        tiny_run["real"],
+        tmp_path / "run",
+        trainer={
+            "max_epochs": 3,
+            "keep_checkpoints": True,
+            "checkpoint_every_n_steps": 4,  # one per epoch of 4 iterations
+            "select_by": "val/mmd_transfer",
+        },
+        loss={"adv_start": 2, "adv_ramp": 2, "dequantize": "matched"},
+    )
+    assert main(["fit", "--config", str(write_config(tmp_path / "c.yaml", cfg))]) == 0
+    out = tmp_path / "track"
+    args = ["track", str(tmp_path / "run"), "--sim", str(tiny_run["sim"]), "--real"]
+    args += [str(tiny_run["real"]), "--out", str(out), "--seeds", "0", "--samples", "2"]
+    assert main(args) == 0
+    report = json.loads((out / "track.json").read_text())
+    rows = {r["checkpoint"]: r for r in report["rows"]}
+    assert list(rows) == ["step8", "step16", "step24", "last", "best"]
+    assert [rows[n]["iteration"] for n in ("step8", "step16", "step24")] == [4, 8, 12]
+    # each checkpoint carries the criterion the run logged for exactly those weights
+    log = (tmp_path / "run" / "logs" / "metrics.csv").read_text().splitlines()
+    header = log[0].split(",")
+    logged = {}
+    for line in log[1:]:
+        row = dict(zip(header, line.split(","), strict=False))
+        if row.get("val/select"):
+            logged[int(row["step"]) + 1] = float(row["val/select"])
+    for name in ("step8", "step16", "step24"):
+        assert rows[name]["val/select"] == logged[rows[name]["iteration"]]
+        assert 0 <= rows[name]["bacc_transfer"] <= 1  # the downstream score of those weights
+    # best.ckpt is the step with the lowest criterion (after the adversarial ramp)
+    assert rows["best"]["val/select"] == min(rows[n]["val/select"] for n in ("step16", "step24"))
+    assert "Spearman" in (out / "track.md").read_text()
+    assert (out / "track.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # a second run does not overwrite the report silently
+    before = (out / "track.json").read_bytes()
+    assert main(args) == 1
+    assert "--overwrite" in capsys.readouterr().err
+    assert (out / "track.json").read_bytes() == before
+
+
+def _rows(criterion, score):
+    return [
+        {"checkpoint": f"step{i}", "val/select": c, "bacc_transfer": s}
+        for i, (c, s) in enumerate(zip(criterion, score, strict=True))
+    ]
+
+
+def test_rank_agreement_rewards_a_criterion_that_falls_as_the_score_rises():
+    assert rank_agreement(_rows([0.05, 0.03, 0.02, 0.01], [0.6, 0.7, 0.8, 0.9])) == 1.0
+    assert rank_agreement(_rows([0.01, 0.02, 0.03, 0.05], [0.6, 0.7, 0.8, 0.9])) == -1.0
+    assert rank_agreement(_rows([0.02, 0.02, 0.02], [0.6, 0.7, 0.8])) is None  # flat criterion
+    assert rank_agreement(_rows([0.05, 0.03], [0.6, 0.7])) is None  # too few checkpoints
+    # best.ckpt repeats one of the steps and does not count twice
+    rows = _rows([0.05, 0.03, 0.02], [0.6, 0.9, 0.7]) + [
+        {"checkpoint": "best", "val/select": 0.02, "bacc_transfer": 0.7}
+    ]
+    assert rank_agreement(rows) == 0.5
