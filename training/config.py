@@ -131,6 +131,9 @@ class TrainerConfig:
     # this validation figure among those after the adversarial ramp (e.g. "val/mmd_transfer": MMD²
     # of the transfer against unlabelled real validation data); "" keeps only the last one
     select_by: str = ""
+    # not in the paper: an exponential moving average of all weights (Lightning's
+    # EMAWeightAveraging), used for validation, checkpoints and the exported model; 0 = off
+    ema_decay: float = 0.0
     val_check_interval: Any = 1.0
     num_threads: int = 0  # torch CPU threads (0: leave torch's default)
     progress_bar: bool = True

@@ -54,6 +54,7 @@ RANGES: dict[str, tuple[float, float, bool, bool]] = {
     "trainer.log_every_n_steps": (1, 2**31, False, False),
     "trainer.checkpoint_every_n_steps": (1, 2**40, False, False),
     "trainer.num_threads": (0, 4096, False, False),
+    "trainer.ema_decay": (0, 1, False, True),
     "unit.latent": (1, 65536, False, False),
     "unit.hidden": (1, 65536, False, False),
     "unit.kl_weight": (0, 1e6, False, False),

@@ -105,6 +105,10 @@ def build_trainer(cfg: Config, n_batches: int):
         save_on_train_epoch_end=True,
     )
     callbacks = [ckpt, RNGState()]  # every random stream of every rank in each checkpoint
+    if t.ema_decay > 0:  # validation, checkpoints and export see the averaged weights
+        from lightning.pytorch.callbacks import EMAWeightAveraging
+
+        callbacks.append(EMAWeightAveraging(decay=t.ema_decay))
     if t.select_by:  # the label-free checkpoint choice: lowest val/select
         callbacks.append(
             ModelCheckpoint(

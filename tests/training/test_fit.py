@@ -148,3 +148,28 @@ def test_keep_checkpoints_keeps_each_periodic_one_for_export(tiny_run, tmp_path)
     assert load_model(out).modality == "hsi"
     # without the option only last.ckpt is kept
     assert not list((tiny_run["out"] / "checkpoints").glob("step*.ckpt"))
+
+
+def test_ema_weights_are_what_checkpoints_and_model_files_carry(tiny_run, tmp_path):
+    """trainer.ema_decay: the averaged weights go into the checkpoints and the exported model; a
+    checkpoint written mid-run keeps the raw ones beside them, so that a resumed run continues."""
+    import torch
+    from cinn_train_helpers import tiny_config, write_config
+
+    from napari_cinn.core import load_model
+
+    trainer = {"ema_decay": 0.9, "keep_checkpoints": True, "checkpoint_every_n_steps": 4}
+    cfg = tiny_config(tiny_run["sim"], tiny_run["real"], tmp_path / "run", trainer=trainer)
+    assert main(["fit", "--config", str(write_config(tmp_path / "c.yaml", cfg))]) == 0
+    mid = tmp_path / "run/checkpoints/step8.ckpt"  # after 4 of 8 iterations
+    ckpt = torch.load(mid, weights_only=True, map_location="cpu")
+    key = next(k for k in ckpt["state_dict"] if k.startswith("model.flow") and "weight" in k)
+    averaged, raw = ckpt["state_dict"][key], ckpt["current_model_state"][key]
+    assert not torch.equal(averaged, raw)  # the average lags the raw weights
+    out = tmp_path / "ema.safetensors"
+    assert main(["export", str(mid), "--out", str(out)]) == 0
+    exported = load_model(out).state_dict()[key[len("model.") :]]
+    torch.testing.assert_close(exported, averaged)
+    # the run resumes from the mid-run checkpoint: raw weights go on training, the average too
+    more = ["fit", "--resume", str(mid), "--force"]
+    assert main(more) == 0

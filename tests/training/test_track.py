@@ -66,8 +66,12 @@ def test_rank_agreement_rewards_a_criterion_that_falls_as_the_score_rises():
     assert rank_agreement(_rows([0.01, 0.02, 0.03, 0.05], [0.6, 0.7, 0.8, 0.9])) == -1.0
     assert rank_agreement(_rows([0.02, 0.02, 0.02], [0.6, 0.7, 0.8])) is None  # flat criterion
     assert rank_agreement(_rows([0.05, 0.03], [0.6, 0.7])) is None  # too few checkpoints
-    # best.ckpt repeats one of the steps and does not count twice
-    rows = _rows([0.05, 0.03, 0.02], [0.6, 0.9, 0.7]) + [
-        {"checkpoint": "best", "val/select": 0.02, "bacc_transfer": 0.7}
+    # best.ckpt, and last.ckpt at the final step, repeat a step and do not count twice
+    rows = _rows([0.05, 0.03, 0.02], [0.6, 0.9, 0.7])
+    for i, r in enumerate(rows):
+        r["iteration"] = 10 * (i + 1)
+    rows += [
+        {"checkpoint": "last", "iteration": 30, "val/select": 0.02, "bacc_transfer": 0.7},
+        {"checkpoint": "best", "iteration": 30, "val/select": 0.02, "bacc_transfer": 0.7},
     ]
     assert rank_agreement(rows) == 0.5

@@ -125,11 +125,11 @@ def rank_agreement(rows: list[dict[str, Any]]) -> float | None:
     """
     from scipy.stats import spearmanr
 
-    pts = [
-        (r["val/select"], r["bacc_transfer"])
-        for r in rows
-        if r["checkpoint"] != "best" and np.isfinite(r.get("val/select", np.nan))
-    ]
+    by_iteration = {}  # best.ckpt, and last.ckpt where it is the final step, repeat a step
+    for r in rows:
+        if r["checkpoint"] != "best" and np.isfinite(r.get("val/select", np.nan)):
+            by_iteration.setdefault(r.get("iteration", r["checkpoint"]), r)
+    pts = [(r["val/select"], r["bacc_transfer"]) for r in by_iteration.values()]
     if len(pts) < 3:
         return None
     crit, score = np.asarray(pts).T
@@ -160,7 +160,7 @@ def figure(rows: list[dict[str, Any]], path: Path) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    steps = [r for r in rows if r["checkpoint"] != "best"]
+    steps = list({r["iteration"]: r for r in rows if r["checkpoint"] != "best"}.values())
     it = [r["iteration"] for r in steps]
     fig, ax = plt.subplots(figsize=(6, 3.6), dpi=120)
     ax.errorbar(
