@@ -48,8 +48,9 @@ def camera_noise(
     x = x[np.isfinite(x).all(1)]
     if len(x) > max_n:
         x = x[np.random.default_rng(seed).choice(len(x), max_n, replace=False)]
-    if len(x) < 4 * bins:
-        raise ValueError(f"need at least {4 * bins} valid spectra to fit the noise, got {len(x)}")
+    if len(x) < 8:
+        raise ValueError(f"need at least 8 valid spectra to fit the noise, got {len(x)}")
+    bins = max(2, min(bins, len(x) // 4))  # at least 4 spectra per signal-level bin
     # the second difference at band b uses bands b-1..b+1; the signal level comes from bands b±2,
     # whose noise is independent of it (binning on x[b] itself would select on its noise)
     d2 = (x[:, :-2] - 2 * x[:, 1:-1] + x[:, 2:])[:, 1:-1]

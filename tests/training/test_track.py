@@ -21,9 +21,15 @@ def test_track_scores_every_kept_checkpoint_beside_its_logged_criterion(tiny_run
             "checkpoint_every_n_steps": 4,  # one per epoch of 4 iterations
             "select_by": "val/mmd_transfer",
         },
-        loss={"adv_start": 2, "adv_ramp": 2, "dequantize": "matched"},
+        loss={"adv_start": 2, "adv_ramp": 2, "dequantize": "camera"},
     )
     assert main(["fit", "--config", str(write_config(tmp_path / "c.yaml", cfg))]) == 0
+    from napari_cinn.core import load_model
+    from napari_cinn_training.export import export
+
+    model = load_model(export(tmp_path / "run/checkpoints/last.ckpt", tmp_path / "m.safetensors"))
+    assert model.can_sample("sim")  # the camera noise the sim domain lacks, fitted and stored
+    assert float(model.source_shot[0].max()) > 0 and float(model.source_noise.abs().max()) == 0
     out = tmp_path / "track"
     args = ["track", str(tmp_path / "run"), "--sim", str(tiny_run["sim"]), "--real"]
     args += [str(tiny_run["real"]), "--out", str(out), "--seeds", "0", "--samples", "2"]
