@@ -44,13 +44,14 @@ def test_track_scores_every_kept_checkpoint_beside_its_logged_criterion(tiny_run
     logged = {}
     for line in log[1:]:
         row = dict(zip(header, line.split(","), strict=False))
-        if row.get("val/select"):
-            logged[int(row["step"]) + 1] = float(row["val/select"])
+        if row.get("val/mmd_transfer"):
+            logged[int(row["step"]) + 1] = float(row["val/mmd_transfer"])
     for name in ("step8", "step16", "step24"):
-        assert rows[name]["val/select"] == logged[rows[name]["iteration"]]
+        assert rows[name]["criterion"] == logged[rows[name]["iteration"]]
         assert 0 <= rows[name]["bacc_transfer"] <= 1  # the downstream score of those weights
     # best.ckpt is the step with the lowest criterion (after the adversarial ramp)
-    assert rows["best"]["val/select"] == min(rows[n]["val/select"] for n in ("step16", "step24"))
+    assert rows["best"]["criterion"] == min(rows[n]["criterion"] for n in ("step16", "step24"))
+    assert report["criterion"] == "val/mmd_transfer"
     assert "Spearman" in (out / "track.md").read_text()
     assert (out / "track.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # a second run does not overwrite the report silently
@@ -62,7 +63,7 @@ def test_track_scores_every_kept_checkpoint_beside_its_logged_criterion(tiny_run
 
 def _rows(criterion, score):
     return [
-        {"checkpoint": f"step{i}", "val/select": c, "bacc_transfer": s}
+        {"checkpoint": f"step{i}", "criterion": c, "bacc_transfer": s}
         for i, (c, s) in enumerate(zip(criterion, score, strict=True))
     ]
 
@@ -77,7 +78,7 @@ def test_rank_agreement_rewards_a_criterion_that_falls_as_the_score_rises():
     for i, r in enumerate(rows):
         r["iteration"] = 10 * (i + 1)
     rows += [
-        {"checkpoint": "last", "iteration": 30, "val/select": 0.02, "bacc_transfer": 0.7},
-        {"checkpoint": "best", "iteration": 30, "val/select": 0.02, "bacc_transfer": 0.7},
+        {"checkpoint": "last", "iteration": 30, "criterion": 0.02, "bacc_transfer": 0.7},
+        {"checkpoint": "best", "iteration": 30, "criterion": 0.02, "bacc_transfer": 0.7},
     ]
     assert rank_agreement(rows) == 0.5

@@ -44,6 +44,19 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--overwrite", action="store_true", help="replace an existing report")
 
 
+def criterion_key(run: Path) -> str:
+    """The run's label-free criterion: its ``trainer.select_by`` (default ``val/mmd_transfer``).
+
+    Taken as logged at every checkpoint, also before the adversarial ramp has ended (where
+    ``val/select``, the gated copy that ``best.ckpt`` follows, is still infinite).
+    """
+    import yaml
+
+    path = run / "config.yaml"
+    cfg = yaml.safe_load(path.read_text()) if path.is_file() else {}
+    return str(((cfg or {}).get("trainer") or {}).get("select_by") or "val/mmd_transfer")
+
+
 def checkpoints(run: Path) -> list[tuple[str, Path]]:
     """``(name, path)`` of a run's kept checkpoints, in training order (best.ckpt last)."""
     folder = run / "checkpoints"
@@ -103,14 +116,16 @@ def track(args: argparse.Namespace, log=print) -> list[dict[str, Any]]:
 
     sim, real = load_folder(args.sim, "sim"), load_folder(args.real, "real")
     figures = logged(args.run)
+    key = criterion_key(args.run)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for name, path in checkpoints(args.run):
             it = iteration_of(read_checkpoint(path))
             row: dict[str, Any] = {"checkpoint": name, "iteration": it, **figures.get(it, {})}
+            row["criterion"] = row.get(key, float("nan"))
             row.update(_score(path, sim, real, args, Path(tmp)))
             log(
-                f"  {name}: iteration {it}, criterion {row.get('val/select', float('nan')):.4g}, "
+                f"  {name}: iteration {it}, {key} {row['criterion']:.4g}, "
                 f"gap closed {row['gap_closed']:.3f} ± {row['gap_closed_std']:.3f}"
             )
             rows.append(row)
@@ -127,9 +142,9 @@ def rank_agreement(rows: list[dict[str, Any]]) -> float | None:
 
     by_iteration = {}  # best.ckpt, and last.ckpt where it is the final step, repeat a step
     for r in rows:
-        if r["checkpoint"] != "best" and np.isfinite(r.get("val/select", np.nan)):
+        if r["checkpoint"] != "best" and np.isfinite(r.get("criterion", np.nan)):
             by_iteration.setdefault(r.get("iteration", r["checkpoint"]), r)
-    pts = [(r["val/select"], r["bacc_transfer"]) for r in by_iteration.values()]
+    pts = [(r["criterion"], r["bacc_transfer"]) for r in by_iteration.values()]
     if len(pts) < 3:
         return None
     crit, score = np.asarray(pts).T
@@ -138,13 +153,15 @@ def rank_agreement(rows: list[dict[str, Any]]) -> float | None:
     return float(spearmanr(-crit, score).statistic)
 
 
-def table(rows: list[dict[str, Any]], rho: float | None) -> str:
-    head = "| checkpoint | iteration | criterion (val/select) | latent std sim / real | gap closed | C2ST |"
+def table(rows: list[dict[str, Any]], rho: float | None, key: str = "val/mmd_transfer") -> str:
+    head = (
+        "| checkpoint | iteration | criterion ({key}) | latent std sim / real | gap closed | C2ST |"
+    )
     lines = [head, "|---|---|---|---|---|---|"]
     for r in rows:
         std = f"{r.get('val/latent_std_sim', np.nan):.3f} / {r.get('val/latent_std_real', np.nan):.3f}"
         lines.append(
-            f"| {r['checkpoint']} | {r['iteration']} | {r.get('val/select', np.nan):.4g} | {std} | "
+            f"| {r['checkpoint']} | {r['iteration']} | {r.get('criterion', np.nan):.4g} | {std} | "
             f"{r['gap_closed']:.3f} ± {r['gap_closed_std']:.3f} | {r['c2st_auc']:.3f} |"
         )
     verdict = "n/a (under 3 checkpoints with a criterion, or a flat curve)"
@@ -153,7 +170,7 @@ def table(rows: list[dict[str, Any]], rho: float | None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def figure(rows: list[dict[str, Any]], path: Path) -> Path:
+def figure(rows: list[dict[str, Any]], path: Path, key: str = "val/mmd_transfer") -> Path:
     """Gap closed (left axis) and the label-free criterion (right axis) along the run."""
     import matplotlib
 
@@ -176,9 +193,9 @@ def figure(rows: list[dict[str, Any]], path: Path) -> Path:
     ax.set_ylabel("gap closed", color="#d62728")
     right = ax.twinx()
     right.plot(
-        it, [r.get("val/select", np.nan) for r in steps], color="#1f77b4", marker="s", ls="--"
+        it, [r.get("criterion", np.nan) for r in steps], color="#1f77b4", marker="s", ls="--"
     )
-    right.set_ylabel("label-free criterion (val/select, lower = better)", color="#1f77b4")
+    right.set_ylabel(f"label-free criterion ({key}, lower = better)", color="#1f77b4")
     best = next((r for r in rows if r["checkpoint"] == "best"), None)
     if best is not None:
         ax.axvline(best["iteration"], color="grey", lw=1, ls=":")
@@ -201,15 +218,15 @@ def run(args: argparse.Namespace) -> int:
             raise EvaluationError(f"{out} already holds a track report; pass --overwrite")
         print(f"tracking {args.run} on {args.real} ({len(args.seeds)} seeds)")
         rows = track(args)
-        rho = rank_agreement(rows)
+        rho, key = rank_agreement(rows), criterion_key(args.run)
         out.mkdir(parents=True, exist_ok=True)
         with atomic_targets(*(out / n for n in names), overwrite=True) as (js, md, png):
-            js.write_text(json.dumps({"rows": rows, "spearman": rho}, indent=1))
-            md.write_text(table(rows, rho))
-            figure(rows, png)
+            js.write_text(json.dumps({"criterion": key, "rows": rows, "spearman": rho}, indent=1))
+            md.write_text(table(rows, rho, key))
+            figure(rows, png, key)
     except (EvaluationError, FileExistsError, KeyError) as err:
         print(f"cinn-train track: {err}", file=sys.stderr)
         return 1
-    print(table(rows, rho), end="")
+    print(table(rows, rho, key), end="")
     print(f"report written to {out}")
     return 0
