@@ -52,6 +52,7 @@ def test_track_scores_every_kept_checkpoint_beside_its_logged_criterion(tiny_run
     # best.ckpt is the step with the lowest criterion (after the adversarial ramp)
     assert rows["best"]["criterion"] == min(rows[n]["criterion"] for n in ("step16", "step24"))
     assert report["criterion"] == "val/mmd_transfer"
+    assert "criterion (val/mmd_transfer)" in (out / "track.md").read_text()
     assert "Spearman" in (out / "track.md").read_text()
     assert (out / "track.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # a second run does not overwrite the report silently

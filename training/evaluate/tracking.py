@@ -154,9 +154,7 @@ def rank_agreement(rows: list[dict[str, Any]]) -> float | None:
 
 
 def table(rows: list[dict[str, Any]], rho: float | None, key: str = "val/mmd_transfer") -> str:
-    head = (
-        "| checkpoint | iteration | criterion ({key}) | latent std sim / real | gap closed | C2ST |"
-    )
+    head = f"| checkpoint | iteration | criterion ({key}) | latent std sim / real | gap closed | C2ST |"
     lines = [head, "|---|---|---|---|---|---|"]
     for r in rows:
         std = f"{r.get('val/latent_std_sim', np.nan):.3f} / {r.get('val/latent_std_real', np.nan):.3f}"
@@ -171,7 +169,7 @@ def table(rows: list[dict[str, Any]], rho: float | None, key: str = "val/mmd_tra
 
 
 def figure(rows: list[dict[str, Any]], path: Path, key: str = "val/mmd_transfer") -> Path:
-    """Gap closed (left axis) and the label-free criterion (right axis) along the run."""
+    """Gap closed (left axis) and the label-free criterion (right axis, inverted) along the run."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -179,7 +177,7 @@ def figure(rows: list[dict[str, Any]], path: Path, key: str = "val/mmd_transfer"
 
     steps = list({r["iteration"]: r for r in rows if r["checkpoint"] != "best"}.values())
     it = [r["iteration"] for r in steps]
-    fig, ax = plt.subplots(figsize=(6, 3.6), dpi=120)
+    fig, ax = plt.subplots(figsize=(6.4, 3.6), dpi=120)
     ax.errorbar(
         it,
         [r["gap_closed"] for r in steps],
@@ -195,7 +193,8 @@ def figure(rows: list[dict[str, Any]], path: Path, key: str = "val/mmd_transfer"
     right.plot(
         it, [r.get("criterion", np.nan) for r in steps], color="#1f77b4", marker="s", ls="--"
     )
-    right.set_ylabel(f"label-free criterion ({key}, lower = better)", color="#1f77b4")
+    right.set_ylabel(f"{key}\n(label-free; axis inverted: up = better)", color="#1f77b4")
+    right.invert_yaxis()  # both curves rise when the checkpoint gets better
     best = next((r for r in rows if r["checkpoint"] == "best"), None)
     if best is not None:
         ax.axvline(best["iteration"], color="grey", lw=1, ls=":")
