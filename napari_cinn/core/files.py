@@ -107,6 +107,7 @@ def atomic_targets(
             temps.append(Path(name))
         yield temps
         for tmp, t in zip(temps, paths, strict=True):
+            os.chmod(tmp, mode)  # again: writers that recreate the file (safetensors) make it 0600
             os.replace(tmp, t)
     finally:
         for tmp in temps:

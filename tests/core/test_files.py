@@ -18,6 +18,16 @@ def test_written_files_are_readable_by_others_like_a_plain_open(tmp_path):
     assert stat.S_IMODE(target.stat().st_mode) == stat.S_IMODE(plain.stat().st_mode)
 
 
+def test_model_files_get_ordinary_permissions_too(tmp_path, hsi_model):
+    # safetensors recreates the file it writes (owner-only 0600); the model file must not keep that
+    from napari_cinn.core import save_model
+
+    path = save_model(hsi_model, tmp_path / "m.safetensors")
+    plain = tmp_path / "plain"
+    plain.write_bytes(b"x")
+    assert stat.S_IMODE(path.stat().st_mode) == stat.S_IMODE(plain.stat().st_mode)
+
+
 def test_a_failing_write_leaves_nothing_and_keeps_the_old_file(tmp_path):
     target = tmp_path / "cube.npy"
     target.write_bytes(b"old")
