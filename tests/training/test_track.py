@@ -49,10 +49,11 @@ def test_track_scores_every_kept_checkpoint_beside_its_logged_criterion(tiny_run
     for name in ("step8", "step16", "step24"):
         assert rows[name]["criterion"] == logged[rows[name]["iteration"]]
         assert 0 <= rows[name]["bacc_transfer"] <= 1  # the downstream score of those weights
+        assert 0 <= rows[name]["val/c2st_transfer"] <= 1  # realism on unlabelled validation data
     # best.ckpt is the step with the lowest criterion (after the adversarial ramp)
     assert rows["best"]["criterion"] == min(rows[n]["criterion"] for n in ("step16", "step24"))
     assert report["criterion"] == "val/mmd_transfer"
-    assert "criterion (val/mmd_transfer)" in (out / "track.md").read_text()
+    assert "val/mmd_transfer (logged) | val C2ST (unlabelled)" in (out / "track.md").read_text()
     assert "Spearman" in (out / "track.md").read_text()
     assert (out / "track.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # a second run does not overwrite the report silently

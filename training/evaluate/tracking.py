@@ -3,7 +3,9 @@
 A checkpoint is chosen without real labels (``trainer.select_by``, logged on unlabelled real
 validation data); this command checks that choice afterwards. For every kept checkpoint of a run
 (``trainer.keep_checkpoints``: ``step<N>.ckpt``, plus ``last.ckpt`` and ``best.ckpt``) it reads
-the criterion the run logged at that iteration (``logs/metrics.csv``) and scores the checkpoint
+the criterion the run logged at that iteration (``logs/metrics.csv``), computes a second
+label-free figure, the C2ST AUC between the transfer of the run's sim validation subjects and its
+*unlabelled* real validation subjects (:func:`validation_c2st`), and scores the checkpoint
 with the evaluation harness on labelled evaluation subjects, which no training decision saw. It
 writes ``track.md`` (table + rank correlation), ``track.json`` and ``track.png`` (both curves along
 the run). Example::
@@ -90,11 +92,60 @@ def logged(run: Path) -> dict[int, dict[str, float]]:
     return out
 
 
-def _score(ckpt_path: Path, sim, real, args, tmp: Path) -> dict[str, Any]:
+def validation_batch(run: Path) -> dict[str, np.ndarray]:
+    """The run's own validation subjects (split as in training), unlabelled, as its validation
+    saw them: ``{"sim", "real"}`` spectra ``(n, bands)`` (HSI) or crops ``(m, bands, y, x)``."""
+    from napari_cinn_training.config import load_config
+    from napari_cinn_training.data import Sampling, prepare
+    from napari_cinn_training.data.datasets import fixed_validation
+
+    cfg = load_config(run / "config.yaml")
+    d = cfg.data
+    data = prepare(
+        d.sim,
+        d.real,
+        cfg.modality,
+        val_fraction=d.val_fraction,
+        seed=cfg.seed,
+        background=d.background,
+        sampling=Sampling.from_config(d),
+    )
+    batch = fixed_validation(data.val, cfg.modality, d.val_samples, d.crop, cfg.seed)
+    return {k: batch[k].numpy() for k in ("sim", "real")}
+
+
+def validation_c2st(model_path: Path, val: dict[str, np.ndarray], max_n: int = 1000) -> float:
+    """Label-free realism of a checkpoint: C2ST AUC between the (stochastic, seeded) transfer of
+    the sim validation data and the unlabelled real validation data (0.5 = indistinguishable)."""
+    import torch
+
+    from napari_cinn.core import load_model
+    from napari_cinn.core.metrics import c2st_auc
+    from napari_cinn_training.evaluate.sampling import features
+    from napari_cinn_training.noise_level import as_spectra
+
+    model = load_model(str(model_path), device="cpu")
+    gen = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        fake = model.transfer(
+            torch.as_tensor(val["sim"]),
+            "sim",
+            "real",
+            sample=model.can_sample("sim"),
+            generator=gen,
+        ).numpy()
+    norm = model.hyper.get("norm", "l2")
+    a = features(as_spectra(fake), "l2" if norm == "none" else norm)[0]
+    b = features(as_spectra(val["real"]), "l2" if norm == "none" else norm)[0]
+    return c2st_auc(a, b, max_n=max_n, seed=0)
+
+
+def _score(ckpt_path: Path, sim, real, val, args, tmp: Path) -> dict[str, Any]:
     from napari_cinn_training.evaluate.harness import evaluate_images
     from napari_cinn_training.export import export
 
     model = export(ckpt_path, tmp / f"{ckpt_path.stem}.safetensors", force=True)
+    c2st_val = validation_c2st(model, val)
     metrics, _ = evaluate_images(
         sim,
         real,
@@ -107,7 +158,8 @@ def _score(ckpt_path: Path, sim, real, args, tmp: Path) -> dict[str, Any]:
     nan = float("nan")  # None: undefined, e.g. sim and real score alike on tiny data
     pick = {"gap_closed": ("gap_closed", "mean"), "gap_closed_std": ("gap_closed", "std")}
     pick |= {"bacc_transfer": ("bacc_transfer", "mean"), "c2st_auc": ("c2st_auc", "mean")}
-    return {k: nan if (v := metrics[a][b]) is None else v for k, (a, b) in pick.items()}
+    out = {k: nan if (v := metrics[a][b]) is None else v for k, (a, b) in pick.items()}
+    return out | {"val/c2st_transfer": c2st_val}
 
 
 def track(args: argparse.Namespace, log=print) -> list[dict[str, Any]]:
@@ -117,13 +169,14 @@ def track(args: argparse.Namespace, log=print) -> list[dict[str, Any]]:
     sim, real = load_folder(args.sim, "sim"), load_folder(args.real, "real")
     figures = logged(args.run)
     key = criterion_key(args.run)
+    val = validation_batch(args.run)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for name, path in checkpoints(args.run):
             it = iteration_of(read_checkpoint(path))
             row: dict[str, Any] = {"checkpoint": name, "iteration": it, **figures.get(it, {})}
             row["criterion"] = row.get(key, float("nan"))
-            row.update(_score(path, sim, real, args, Path(tmp)))
+            row.update(_score(path, sim, real, val, args, Path(tmp)))
             log(
                 f"  {name}: iteration {it}, {key} {row['criterion']:.4g}, "
                 f"gap closed {row['gap_closed']:.3f} ± {row['gap_closed_std']:.3f}"
@@ -132,8 +185,8 @@ def track(args: argparse.Namespace, log=print) -> list[dict[str, Any]]:
     return rows
 
 
-def rank_agreement(rows: list[dict[str, Any]]) -> float | None:
-    """Spearman ρ between −criterion (lower is better) and the downstream score along the run.
+def rank_agreement(rows: list[dict[str, Any]], key: str = "criterion") -> float | None:
+    """Spearman ρ between −``key`` (lower is better) and the downstream score along the run.
 
     The score is the transferred data's balanced accuracy: the sim- and real-trained classifiers
     are the same for every checkpoint (same seeds, same data), so its ranks are the gap closed's.
@@ -142,9 +195,9 @@ def rank_agreement(rows: list[dict[str, Any]]) -> float | None:
 
     by_iteration = {}  # best.ckpt, and last.ckpt where it is the final step, repeat a step
     for r in rows:
-        if r["checkpoint"] != "best" and np.isfinite(r.get("criterion", np.nan)):
+        if r["checkpoint"] != "best" and np.isfinite(r.get(key, np.nan)):
             by_iteration.setdefault(r.get("iteration", r["checkpoint"]), r)
-    pts = [(r["criterion"], r["bacc_transfer"]) for r in by_iteration.values()]
+    pts = [(r[key], r["bacc_transfer"]) for r in by_iteration.values()]
     if len(pts) < 3:
         return None
     crit, score = np.asarray(pts).T
@@ -154,17 +207,32 @@ def rank_agreement(rows: list[dict[str, Any]]) -> float | None:
 
 
 def table(rows: list[dict[str, Any]], rho: float | None, key: str = "val/mmd_transfer") -> str:
-    head = f"| checkpoint | iteration | criterion ({key}) | latent std sim / real | gap closed | C2ST |"
-    lines = [head, "|---|---|---|---|---|---|"]
+    """Markdown: one row per checkpoint, then the rank agreement of both label-free figures."""
+    lines = [
+        f"| checkpoint | iteration | {key} (logged) | val C2ST (unlabelled) "
+        "| latent std sim / real | gap closed | C2ST (evaluation) |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
         std = f"{r.get('val/latent_std_sim', np.nan):.3f} / {r.get('val/latent_std_real', np.nan):.3f}"
         lines.append(
-            f"| {r['checkpoint']} | {r['iteration']} | {r.get('criterion', np.nan):.4g} | {std} | "
+            f"| {r['checkpoint']} | {r['iteration']} | {r.get('criterion', np.nan):.4g} | "
+            f"{r.get('val/c2st_transfer', np.nan):.4f} | {std} | "
             f"{r['gap_closed']:.3f} ± {r['gap_closed_std']:.3f} | {r['c2st_auc']:.3f} |"
         )
-    verdict = "n/a (under 3 checkpoints with a criterion, or a flat curve)"
-    verdict = verdict if rho is None else f"{rho:+.2f}"
-    lines += ["", f"Spearman ρ(−criterion, downstream score) over the run's checkpoints: {verdict}"]
+
+    def said(v: float | None) -> str:
+        return (
+            "n/a (under 3 checkpoints with the figure, or a flat curve)"
+            if v is None
+            else f"{v:+.2f}"
+        )
+
+    lines += [
+        "",
+        f"Spearman ρ(−{key}, downstream score) over the run's checkpoints: {said(rho)}; "
+        f"ρ(−val C2ST, downstream score): {said(rank_agreement(rows, 'val/c2st_transfer'))}",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -220,7 +288,9 @@ def run(args: argparse.Namespace) -> int:
         rho, key = rank_agreement(rows), criterion_key(args.run)
         out.mkdir(parents=True, exist_ok=True)
         with atomic_targets(*(out / n for n in names), overwrite=True) as (js, md, png):
-            js.write_text(json.dumps({"criterion": key, "rows": rows, "spearman": rho}, indent=1))
+            report = {"criterion": key, "rows": rows, "spearman": rho}
+            report["spearman_val_c2st"] = rank_agreement(rows, "val/c2st_transfer")
+            js.write_text(json.dumps(report, indent=1))
             md.write_text(table(rows, rho, key))
             figure(rows, png, key)
     except (EvaluationError, FileExistsError, KeyError) as err:
