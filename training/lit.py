@@ -159,8 +159,8 @@ class CINNModule(LightningBase):
         read, shot = {}, {}
         for i, d in enumerate(DOMAINS):
             x = as_spectra(arrays[d]).astype(np.float64) / float(self.model.ref_norm[i])
-            read[d], root_shot = camera_noise(x, seed=self.cfg.seed)
-            shot[d] = np.sqrt(root_shot)  # missing_noise combines stds: sqrt of the variance slope
+            read[d], slope = camera_noise(x, seed=self.cfg.seed)
+            shot[d] = np.sqrt(slope)  # missing_noise combines stds: the root of the variance slope
         scale = float(self.cfg.loss.dequantize_scale)
         miss_read, miss_shot = missing_noise(read), missing_noise(shot)
         for i, d in enumerate(DOMAINS):
