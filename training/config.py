@@ -129,7 +129,8 @@ class TrainerConfig:
     keep_checkpoints: bool = False
     # label-free checkpoint choice: also keep "best.ckpt", the checkpoint with the lowest value of
     # this validation figure among those after the adversarial ramp (e.g. "val/mmd_transfer": MMD²
-    # of the transfer against unlabelled real validation data); "" keeps only the last one
+    # of the transfer against unlabelled real validation data; or "val/c2st_transfer", a two-sample
+    # classifier between them, 1-2 s more per validation); "" keeps only the last one
     select_by: str = ""
     # not in the paper: an exponential moving average of all weights (Lightning's
     # EMAWeightAveraging), used for validation, checkpoints and the exported model; 0 = off

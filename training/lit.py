@@ -332,6 +332,12 @@ class CINNModule(LightningBase):
         out["val/mmd_transfer"] = mmd2_unbiased(
             self._disc_in(fake, "real"), self._disc_in(batch["real"], "real")
         )
+        if self.cfg.trainer.select_by == "val/c2st_transfer":  # opt-in: 1-2 s per validation
+            from .label_free import c2st_transfer
+
+            norm = self.model.hyper.get("norm", "l2")
+            c2st = c2st_transfer(fake, batch["real"], norm)
+            out["val/c2st_transfer"] = torch.tensor(c2st, device=fake.device)
         return out
 
     def validation_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:

@@ -84,3 +84,23 @@ def test_rank_agreement_rewards_a_criterion_that_falls_as_the_score_rises():
         {"checkpoint": "best", "iteration": 30, "criterion": 0.02, "bacc_transfer": 0.7},
     ]
     assert rank_agreement(rows) == 0.5
+
+
+def test_a_run_can_choose_its_checkpoint_by_the_validation_c2st(tiny_run, tmp_path):
+    """trainer.select_by=val/c2st_transfer: logged at every validation, best.ckpt follows it."""
+    import csv
+
+    cfg = tiny_config(
+        tiny_run["sim"],
+        tiny_run["real"],
+        tmp_path / "run",
+        trainer={"max_epochs": 3, "select_by": "val/c2st_transfer"},
+        loss={"adv_start": 2, "adv_ramp": 2, "dequantize": "camera"},
+    )
+    assert main(["fit", "--config", str(write_config(tmp_path / "c.yaml", cfg))]) == 0
+    with (tmp_path / "run/logs/metrics.csv").open() as f:
+        logged = [
+            float(r["val/c2st_transfer"]) for r in csv.DictReader(f) if r["val/c2st_transfer"]
+        ]
+    assert len(logged) == 3 and all(0 <= v <= 1 for v in logged)
+    assert (tmp_path / "run/checkpoints/best.ckpt").is_file()

@@ -114,15 +114,14 @@ def validation_batch(run: Path) -> dict[str, np.ndarray]:
     return {k: batch[k].numpy() for k in ("sim", "real")}
 
 
-def validation_c2st(model_path: Path, val: dict[str, np.ndarray], max_n: int = 1000) -> float:
+def validation_c2st(model_path: Path, val: dict[str, np.ndarray]) -> float:
     """Label-free realism of a checkpoint: C2ST AUC between the (stochastic, seeded) transfer of
-    the sim validation data and the unlabelled real validation data (0.5 = indistinguishable)."""
+    the sim validation data and the unlabelled real validation data (0.5 = indistinguishable);
+    the figure ``trainer.select_by: val/c2st_transfer`` logs during training."""
     import torch
 
     from napari_cinn.core import load_model
-    from napari_cinn.core.metrics import c2st_auc
-    from napari_cinn_training.evaluate.sampling import features
-    from napari_cinn_training.noise_level import as_spectra
+    from napari_cinn_training.label_free import c2st_transfer
 
     model = load_model(str(model_path), device="cpu")
     gen = torch.Generator().manual_seed(0)
@@ -133,11 +132,8 @@ def validation_c2st(model_path: Path, val: dict[str, np.ndarray], max_n: int = 1
             "real",
             sample=model.can_sample("sim"),
             generator=gen,
-        ).numpy()
-    norm = model.hyper.get("norm", "l2")
-    a = features(as_spectra(fake), "l2" if norm == "none" else norm)[0]
-    b = features(as_spectra(val["real"]), "l2" if norm == "none" else norm)[0]
-    return c2st_auc(a, b, max_n=max_n, seed=0)
+        )
+    return c2st_transfer(fake, val["real"], model.hyper.get("norm", "l2"))
 
 
 def _score(ckpt_path: Path, sim, real, val, args, tmp: Path) -> dict[str, Any]:
