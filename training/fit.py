@@ -199,19 +199,10 @@ def fit(cfg: Config, resume: str | None = None, force: bool = False) -> dict[str
     out = _check_out_dir(cfg, resume, force)
     (out / "config.yaml").write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
 
-    from .data import Sampling, prepare
+    from .data import prepare_config
     from .train import train
 
-    d = cfg.data
-    data = prepare(
-        d.sim,
-        d.real,
-        cfg.modality,
-        val_fraction=d.val_fraction,
-        seed=cfg.seed,
-        background=d.background,
-        sampling=Sampling.from_config(d),
-    )
+    data = prepare_config(cfg)
     from .domain_checks import check_domains
 
     check_domains(cfg, data)  # two different data sets; labelled sim data where needed

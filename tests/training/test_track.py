@@ -104,3 +104,20 @@ def test_a_run_can_choose_its_checkpoint_by_the_validation_c2st(tiny_run, tmp_pa
         ]
     assert len(logged) == 3 and all(0 <= v <= 1 for v in logged)
     assert (tmp_path / "run/checkpoints/best.ckpt").is_file()
+
+
+def test_a_run_whose_data_moved_is_named_not_a_traceback(tiny_run, tmp_path, capsys):
+    import shutil
+
+    import yaml
+
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run["out"], run)
+    cfg = yaml.safe_load((run / "config.yaml").read_text())
+    cfg["data"]["sim"] = str(tmp_path / "gone")
+    (run / "config.yaml").write_text(yaml.safe_dump(cfg))
+    args = ["track", str(run), "--sim", str(tiny_run["sim"]), "--real", str(tiny_run["real"])]
+    assert main([*args, "--out", str(tmp_path / "report"), "--seeds", "0"]) == 1
+    err = capsys.readouterr().err
+    assert "cannot read the run's validation data" in err and "gone" in err
+    assert not (tmp_path / "report").exists()

@@ -19,7 +19,14 @@ from .datasets import (
     training_arrays,
 )
 from .manifest import HashCache, file_sha256, manifest
-from .module import SpectralDataModule, TrainingData, from_arrays, prepare, split_subjects
+from .module import (
+    SpectralDataModule,
+    TrainingData,
+    from_arrays,
+    prepare,
+    prepare_config,
+    split_subjects,
+)
 from .sampling import EpochPool, Sampling, sample_file
 from .sources import (
     DOMAINS,
@@ -53,6 +60,7 @@ __all__ = [
     "load_domain",
     "manifest",
     "prepare",
+    "prepare_config",
     "sample_file",
     "split_subjects",
     "training_arrays",

@@ -144,6 +144,21 @@ def prepare(
     )
 
 
+def prepare_config(cfg) -> TrainingData:
+    """:func:`prepare` with the data section, modality and seed of a run's ``Config``: the same
+    split for ``cinn-train fit`` and for what later reads the run's validation subjects."""
+    d = cfg.data
+    return prepare(
+        d.sim,
+        d.real,
+        cfg.modality,
+        val_fraction=d.val_fraction,
+        seed=cfg.seed,
+        background=d.background,
+        sampling=Sampling.from_config(d),
+    )
+
+
 class SpectralDataModule(L.LightningDataModule):
     """Lightning data module over :class:`TrainingData` (batches are built by the datasets)."""
 

@@ -92,24 +92,22 @@ def logged(run: Path) -> dict[int, dict[str, float]]:
     return out
 
 
-def validation_batch(run: Path) -> dict[str, np.ndarray]:
+def validation_batch(run: Path) -> dict[str, np.ndarray] | None:
     """The run's own validation subjects (split as in training), unlabelled, as its validation
-    saw them: ``{"sim", "real"}`` spectra ``(n, bands)`` (HSI) or crops ``(m, bands, y, x)``."""
-    from napari_cinn_training.config import load_config
-    from napari_cinn_training.data import Sampling, prepare
+    saw them: ``{"sim", "real"}`` spectra ``(n, bands)`` (HSI) or crops ``(m, bands, y, x)``;
+    None for runs that are not cINNs (UNIT)."""
+    from napari_cinn_training.config import ConfigError, load_config
+    from napari_cinn_training.data import DataError, prepare_config
     from napari_cinn_training.data.datasets import fixed_validation
 
-    cfg = load_config(run / "config.yaml")
+    try:
+        cfg = load_config(run / "config.yaml")
+        if cfg.method != "cinn":
+            return None
+        data = prepare_config(cfg)
+    except (ConfigError, DataError, OSError) as err:
+        raise EvaluationError(f"{run}: cannot read the run's validation data ({err})") from None
     d = cfg.data
-    data = prepare(
-        d.sim,
-        d.real,
-        cfg.modality,
-        val_fraction=d.val_fraction,
-        seed=cfg.seed,
-        background=d.background,
-        sampling=Sampling.from_config(d),
-    )
     batch = fixed_validation(data.val, cfg.modality, d.val_samples, d.crop, cfg.seed)
     return {k: batch[k].numpy() for k in ("sim", "real")}
 
@@ -141,7 +139,7 @@ def _score(ckpt_path: Path, sim, real, val, args, tmp: Path) -> dict[str, Any]:
     from napari_cinn_training.export import export
 
     model = export(ckpt_path, tmp / f"{ckpt_path.stem}.safetensors", force=True)
-    c2st_val = validation_c2st(model, val)
+    c2st_val = float("nan") if val is None else validation_c2st(model, val)
     metrics, _ = evaluate_images(
         sim,
         real,
