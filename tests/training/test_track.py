@@ -49,7 +49,7 @@ def test_track_scores_every_kept_checkpoint_beside_its_logged_criterion(tiny_run
     for name in ("step8", "step16", "step24"):
         assert rows[name]["criterion"] == logged[rows[name]["iteration"]]
         assert 0 <= rows[name]["bacc_transfer"] <= 1  # the downstream score of those weights
-        assert 0 <= rows[name]["val/c2st_transfer"] <= 1  # realism on unlabelled validation data
+        assert 0 <= rows[name]["c2st_validation"] <= 1  # realism on unlabelled validation data
     # best.ckpt is the step with the lowest criterion (after the adversarial ramp)
     assert rows["best"]["criterion"] == min(rows[n]["criterion"] for n in ("step16", "step24"))
     assert report["criterion"] == "val/mmd_transfer"
@@ -104,6 +104,14 @@ def test_a_run_can_choose_its_checkpoint_by_the_validation_c2st(tiny_run, tmp_pa
         ]
     assert len(logged) == 3 and all(0 <= v <= 1 for v in logged)
     assert (tmp_path / "run/checkpoints/best.ckpt").is_file()
+    # track ranks by what the run chose with, as logged
+    args = ["track", str(tmp_path / "run"), "--sim", str(tiny_run["sim"]), "--real"]
+    args += [str(tiny_run["real"]), "--out", str(tmp_path / "t"), "--seeds", "0"]
+    assert main(args) == 0
+    report = json.loads((tmp_path / "t" / "track.json").read_text())
+    assert report["criterion"] == "val/c2st_transfer"
+    last = next(r for r in report["rows"] if r["checkpoint"] == "last")
+    assert last["criterion"] == logged[-1]
 
 
 def test_a_run_whose_data_moved_is_named_not_a_traceback(tiny_run, tmp_path, capsys):
