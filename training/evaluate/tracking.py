@@ -52,17 +52,23 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--overwrite", action="store_true", help="replace an existing report")
 
 
-def criterion_key(run: Path) -> str:
+def run_config(run: Path):
+    """The ``Config`` the run was trained with (its ``config.yaml``)."""
+    from napari_cinn_training.config import ConfigError, load_config
+
+    try:
+        return load_config(run / "config.yaml")
+    except (ConfigError, OSError) as err:
+        raise EvaluationError(f"{run}: cannot read the run's config.yaml ({err})") from None
+
+
+def criterion_key(cfg) -> str:
     """The run's label-free criterion: its ``trainer.select_by`` (default ``val/mmd_transfer``).
 
     Taken as logged at every checkpoint, also before the adversarial ramp has ended (where
     ``val/select``, the gated copy that ``best.ckpt`` follows, is still infinite).
     """
-    import yaml
-
-    path = run / "config.yaml"
-    cfg = yaml.safe_load(path.read_text()) if path.is_file() else {}
-    return str(((cfg or {}).get("trainer") or {}).get("select_by") or "val/mmd_transfer")
+    return cfg.trainer.select_by or "val/mmd_transfer"
 
 
 def checkpoints(run: Path) -> list[tuple[str, Path]]:
@@ -98,20 +104,18 @@ def logged(run: Path) -> dict[int, dict[str, float]]:
     return out
 
 
-def validation_batch(run: Path) -> dict[str, np.ndarray] | None:
+def validation_batch(run: Path, cfg) -> dict[str, np.ndarray] | None:
     """The run's own validation subjects (split as in training), unlabelled, as its validation
     saw them: ``{"sim", "real"}`` spectra ``(n, bands)`` (HSI) or crops ``(m, bands, y, x)``;
     None for runs that are not cINNs (UNIT)."""
-    from napari_cinn_training.config import ConfigError, load_config
     from napari_cinn_training.data import DataError, prepare_config
     from napari_cinn_training.data.datasets import fixed_validation
 
+    if cfg.method != "cinn":
+        return None
     try:
-        cfg = load_config(run / "config.yaml")
-        if cfg.method != "cinn":
-            return None
         data = prepare_config(cfg)
-    except (ConfigError, DataError, OSError) as err:
+    except (DataError, OSError) as err:
         raise EvaluationError(f"{run}: cannot read the run's validation data ({err})") from None
     d = cfg.data
     batch = fixed_validation(data.val, cfg.modality, d.val_samples, d.crop, cfg.seed)
@@ -162,14 +166,16 @@ def _score(ckpt_path: Path, sim, real, val, args, tmp: Path) -> dict[str, Any]:
     return out | {"c2st_validation": c2st_val}  # recomputed here, whatever the run logged
 
 
-def track(args: argparse.Namespace, log=print) -> list[dict[str, Any]]:
-    """One row per checkpoint: iteration, logged label-free figures, downstream score."""
+def track(args: argparse.Namespace, log=print) -> tuple[list[dict[str, Any]], str]:
+    """One row per checkpoint (iteration, logged label-free figures, downstream score), and the
+    name of the run's criterion."""
     from napari_cinn_training.checkpoints import read_checkpoint
 
     sim, real = load_folder(args.sim, "sim"), load_folder(args.real, "real")
     figures = logged(args.run)
-    key = criterion_key(args.run)
-    val = validation_batch(args.run)
+    cfg = run_config(args.run)
+    key = criterion_key(cfg)
+    val = validation_batch(args.run, cfg)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for name, path in checkpoints(args.run):
@@ -182,7 +188,7 @@ def track(args: argparse.Namespace, log=print) -> list[dict[str, Any]]:
                 f"gap closed {row['gap_closed']:.3f} ± {row['gap_closed_std']:.3f}"
             )
             rows.append(row)
-    return rows
+    return rows, key
 
 
 def rank_agreement(rows: list[dict[str, Any]], key: str = "criterion") -> float | None:
@@ -284,8 +290,8 @@ def run(args: argparse.Namespace) -> int:
         if any((out / n).exists() for n in names) and not args.overwrite:
             raise EvaluationError(f"{out} already holds a track report; pass --overwrite")
         print(f"tracking {args.run} on {args.real} ({len(args.seeds)} seeds)")
-        rows = track(args)
-        rho, key = rank_agreement(rows), criterion_key(args.run)
+        rows, key = track(args)
+        rho = rank_agreement(rows)
         out.mkdir(parents=True, exist_ok=True)
         with atomic_targets(*(out / n for n in names), overwrite=True) as (js, md, png):
             report = {"criterion": key, "rows": rows, "spearman": rho}
