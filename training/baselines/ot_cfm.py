@@ -22,6 +22,8 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from napari_cinn_training.linear_ot import unit_spectra
+
 SOLVERS = ("rk4", "euler")
 
 
@@ -68,10 +70,10 @@ def _unit(x: np.ndarray, name: str) -> np.ndarray:
     x = np.asarray(x, np.float64)
     if x.ndim != 2:
         raise ValueError(f"OT-CFM needs (n, bands) {name} spectra, got shape {x.shape}")
-    x = x[_valid(x)]
+    x = unit_spectra(x)
     if len(x) < 2:
         raise ValueError(f"OT-CFM needs at least 2 usable {name} spectra")
-    return x / np.linalg.norm(x, axis=1, keepdims=True)
+    return x
 
 
 def fit(
