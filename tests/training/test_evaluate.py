@@ -75,6 +75,7 @@ def test_evaluate_none_and_moment_matching_write_reports(pat_folders, tmp_path, 
             "bacc_real",
             "gap_closed",
             "c2st_auc",
+            "c2st_auc_real_real",
             "mmd",
             "auroc_real",
             "frechet",
@@ -87,6 +88,10 @@ def test_evaluate_none_and_moment_matching_write_reports(pat_folders, tmp_path, 
         if method == "none":
             assert metrics["bacc_transfer"]["mean"] == metrics["bacc_sim"]["mean"]
             assert metrics["gap_closed"]["mean"] == 0
+            # real subjects against other real subjects: the floor, below untransferred sim
+            floor = metrics["c2st_auc_real_real"]["mean"]
+            assert 0.4 < floor < metrics["c2st_auc"]["mean"]
+            assert "the floor for transferred" in (out / "report.md").read_text()
     assert "gap closed" in capsys.readouterr().out
     # a second run refuses to overwrite the report
     assert (

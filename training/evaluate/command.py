@@ -148,8 +148,8 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"method {metrics['method']}: bacc sim {_fmt(metrics['bacc_sim'])}, "
         f"transferred {_fmt(metrics['bacc_transfer'])}, real {_fmt(metrics['bacc_real'])}, "
-        f"gap closed {_fmt(metrics['gap_closed'])}, C2ST {_fmt(metrics['c2st_auc'])}, "
-        f"MMD² {_fmt(metrics['mmd'])}"
+        f"gap closed {_fmt(metrics['gap_closed'])}, C2ST {_fmt(metrics['c2st_auc'])} "
+        f"(real vs real {_fmt(metrics['c2st_auc_real_real'])}), MMD² {_fmt(metrics['mmd'])}"
     )
     print(f"report written to {args.out} in {time.perf_counter() - t0:.0f} s")
     return 0

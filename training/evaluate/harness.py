@@ -45,6 +45,7 @@ TRANSFER_SCALARS = (
     "c2st_auc",
     "c2st_auc_sim_real",
     "c2st_auc_sim_transfer",
+    "c2st_auc_real_real",
     "mmd",
     "mmd_sim_real",
     "frechet",
@@ -216,6 +217,10 @@ def _one_seed(
         ),
         "c2st_auc_sim_transfer": c2st_auc(
             x_sim, x_tr, seed=seed, max_n=C2ST_N, classifier=c2st_classifier
+        ),
+        # the floor: real subjects against other real subjects (no transfer can get below it)
+        "c2st_auc_real_real": c2st_auc(
+            x_rtrain, x_test, seed=seed, max_n=C2ST_N, classifier=c2st_classifier
         ),
         "mmd": mmd2(x_tr, x_test, seed=seed, max_n=1500),
         "mmd_sim_real": mmd2(x_sim, x_test, seed=seed, max_n=1500),

@@ -23,6 +23,7 @@ ROWS = (
     ("c2st_auc", "C2ST AUC transferred vs real (0.5 ideal)"),
     ("c2st_auc_sim_real", "C2ST AUC sim vs real"),
     ("c2st_auc_sim_transfer", "C2ST AUC sim vs transferred (0.5: transfer did nothing)"),
+    ("c2st_auc_real_real", "C2ST AUC real vs other real subjects (the floor for transferred)"),
     ("mmd", "MMD² transferred vs real"),
     ("mmd_sim_real", "MMD² sim vs real"),
     ("frechet", "Fréchet distance (PCA of real) transferred vs real"),
