@@ -327,6 +327,8 @@ def test_table_pools_reports_of_several_runs(pat_folders, tmp_path, capsys):
         for v in json.loads((tmp_path / run / "metrics.json").read_text())["gap_closed"]["values"]
     ]
     assert rows["MM"][1] == "2 × 2"
+    floor = json.loads((tmp_path / "none" / "metrics.json").read_text())["c2st_auc_real_real"]
+    assert f"other real subjects (the floor): {floor['mean']:.3f} ± 0.000" in out.read_text()
     assert rows["MM"][3].startswith(f"{np.mean(gaps):.3f} ± {np.std(gaps):.3f} (runs ")
     assert rows["none"][3] == "0.000 ± 0.000"
     assert out.read_text().startswith("| method | n |")

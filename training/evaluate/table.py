@@ -50,7 +50,13 @@ def pool(folders: list[Path]) -> dict:
     """Pooled figures of several reports: ``{key: {"mean", "std", "n"}}`` plus ``runs``."""
     reports = [json.loads((f / "metrics.json").read_text()) for f in folders]
     out: dict = {"runs": len(reports), "seeds": len(reports[0]["seeds"])}
-    for key in ("bacc_sim", "bacc_real", *(k for k, _ in COLUMNS), "fit_seconds"):
+    for key in (
+        "bacc_sim",
+        "bacc_real",
+        "c2st_auc_real_real",
+        *(k for k, _ in COLUMNS),
+        "fit_seconds",
+    ):
         per_run = [[v for v in r.get(key, {}).get("values", []) if v is not None] for r in reports]
         values = [v for run in per_run for v in run]
         if not values:
@@ -108,6 +114,11 @@ def markdown_table(rows: list[tuple[str, dict]]) -> str:
             f"(first row's reports); mean ± std over all seeds, '(runs …)' = std of the "
             "per-report means.",
         ]
+    if "c2st_auc_real_real" in ref:  # the same subject splits for every method: one floor
+        lines.append(
+            f"C2ST AUC of real subjects against other real subjects (the floor): "
+            f"{_cell(ref['c2st_auc_real_real'])}."
+        )
     return "\n".join(lines)
 
 
