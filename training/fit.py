@@ -167,8 +167,27 @@ def _check_out_dir(cfg: Config, resume: str | None, force: bool) -> Path:
             f"{ckpts} already holds checkpoints of a run: continue it with --resume last, "
             "or start afresh with --force, or choose another trainer.out_dir / --out-dir"
         )
+    if resume is None and force:
+        _clear_previous_run(out)
     out.mkdir(parents=True, exist_ok=True)
     return out
+
+
+def _clear_previous_run(out: Path) -> None:
+    """``--force``: remove the previous run's checkpoints and logs, which Lightning would keep
+    beside the new ones (as ``best-v1.ckpt``), so that ``best.ckpt`` and ``last.ckpt`` could be
+    the old run's."""
+    import shutil
+
+    old = sorted((out / "checkpoints").glob("*.ckpt")) if (out / "checkpoints").is_dir() else []
+    for path in old:
+        path.unlink()
+    if (out / "logs").is_dir():
+        shutil.rmtree(out / "logs")
+    if old:
+        print(
+            f"[cinn-train] --force: removed {len(old)} checkpoint(s) of the previous run in {out}"
+        )
 
 
 def _pseudo_labels(cfg: Config, data) -> Callable[[Any, dict], None] | None:

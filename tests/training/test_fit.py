@@ -148,6 +148,13 @@ def test_keep_checkpoints_keeps_each_periodic_one_for_export(tiny_run, tmp_path)
     assert load_model(out).modality == "hsi"
     # without the option only last.ckpt is kept
     assert not list((tiny_run["out"] / "checkpoints").glob("step*.ckpt"))
+    # --force starts afresh: none of the first run's checkpoints stays beside the new ones
+    # (Lightning would write last-v1.ckpt and leave last.ckpt the old run's)
+    config = str(tmp_path / "c.yaml")
+    again = ["fit", "--config", config, "trainer.checkpoint_every_n_steps=8", "--force"]
+    assert main(again) == 0
+    names = sorted(p.name for p in (tmp_path / "run" / "checkpoints").glob("*.ckpt"))
+    assert names == ["last.ckpt", "step16.ckpt"]
 
 
 def test_ema_weights_are_what_checkpoints_and_model_files_carry(tiny_run, tmp_path):
