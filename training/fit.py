@@ -167,7 +167,9 @@ def _check_out_dir(cfg: Config, resume: str | None, force: bool) -> Path:
             f"{ckpts} already holds checkpoints of a run: continue it with --resume last, "
             "or start afresh with --force, or choose another trainer.out_dir / --out-dir"
         )
-    if resume is None and force:
+    # only the launching process: DDP ranks started by Lightning re-run this command
+    launcher = os.environ.get("LOCAL_RANK", "0") == "0" and os.environ.get("NODE_RANK", "0") == "0"
+    if resume is None and force and launcher:
         _clear_previous_run(out)
     out.mkdir(parents=True, exist_ok=True)
     return out
@@ -181,9 +183,8 @@ def _clear_previous_run(out: Path) -> None:
 
     old = sorted((out / "checkpoints").glob("*.ckpt")) if (out / "checkpoints").is_dir() else []
     for path in old:
-        path.unlink()
-    if (out / "logs").is_dir():
-        shutil.rmtree(out / "logs")
+        path.unlink(missing_ok=True)
+    shutil.rmtree(out / "logs", ignore_errors=True)
     if old:
         print(
             f"[cinn-train] --force: removed {len(old)} checkpoint(s) of the previous run in {out}"

@@ -332,7 +332,7 @@ class CINNModule(LightningBase):
         out["val/mmd_transfer"] = mmd2_unbiased(
             self._disc_in(fake, "real"), self._disc_in(batch["real"], "real")
         )
-        if self.cfg.trainer.select_by == "val/c2st_transfer":  # only when chosen: seconds per validation
+        if self.cfg.trainer.select_by == "val/c2st_transfer":  # only then: seconds each time
             from .label_free import c2st_transfer
 
             norm = self.model.hyper.get("norm", "l2")

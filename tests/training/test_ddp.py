@@ -49,3 +49,10 @@ def test_ddp_on_two_cpu_ranks_trains_both_writes_one_checkpoint_and_resumes(tmp_
     resumed = json.loads((out / "summary.json").read_text())
     assert resumed["resumed_from"] and resumed["epochs"] == 3
     assert resumed["iterations"] == 3 * batches // 2  # the run went on, not from zero
+
+    # --force under DDP: one clean set of checkpoints, cleared once, by the launching process
+    res = _fit(["--config", str(path), "--force", *DDP], tmp_path)
+    names = sorted(p.name for p in (out / "checkpoints").iterdir())
+    assert "last.ckpt" in names and not [n for n in names if "-v" in n]
+    assert json.loads((out / "summary.json").read_text())["epochs"] == 2
+    assert (res.stdout + res.stderr).count("--force: removed") == 1

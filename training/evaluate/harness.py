@@ -218,7 +218,7 @@ def _one_seed(
         "c2st_auc_sim_transfer": c2st_auc(
             x_sim, x_tr, seed=seed, max_n=C2ST_N, classifier=c2st_classifier
         ),
-        # the floor: real subjects against other real subjects (no transfer can get below it)
+        # the floor: real subjects against other real subjects, what real data itself reaches
         "c2st_auc_real_real": c2st_auc(
             x_rtrain, x_test, seed=seed, max_n=C2ST_N, classifier=c2st_classifier
         ),
