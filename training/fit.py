@@ -181,7 +181,7 @@ def _clear_previous_run(out: Path) -> None:
     the old run's."""
     import shutil
 
-    old = sorted((out / "checkpoints").glob("*.ckpt")) if (out / "checkpoints").is_dir() else []
+    old = sorted((out / "checkpoints").glob("*.ckpt"))  # none when the folder is new
     for path in old:
         path.unlink(missing_ok=True)
     shutil.rmtree(out / "logs", ignore_errors=True)
