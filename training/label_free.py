@@ -1,9 +1,9 @@
 """Label-free figures of a transfer, for choosing checkpoints without real labels.
 
 Adversarial training oscillates and the end of a run is not reliably its best; real labels may
-not be used to choose. These figures compare a transfer with *unlabelled* real validation data: the MMD² logged at every
-validation, and the C2ST (a two-sample classifier, what the evaluation's realism figure measures),
-computed when a run selects by it or by ``cinn-train track``.
+not be used to choose. These figures compare a transfer with *unlabelled* real validation data:
+the MMD² logged at every validation, and the C2ST (a two-sample classifier, what the evaluation's
+realism figure measures), computed when a run selects by it or by ``cinn-train track``.
 """
 
 from __future__ import annotations
