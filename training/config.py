@@ -56,6 +56,12 @@ class DiscConfig:
     instance_noise: float = (
         0.0  # std of Gaussian noise on both inputs of a discriminator (flow units)
     )
+    # not in the paper, PAT only: weight of a second discriminator pair that judges single pixels'
+    # unit-norm spectra (what a pixel classifier sees) instead of image patches; ``pixel_samples``
+    # pixels per domain and iteration, drawn with probability ∝ squared norm, so that vessels and
+    # skin count rather than the dark background (no label is read). 0 = off
+    pixel_weight: float = 0.0
+    pixel_samples: int = 2048
 
 
 @dataclass
@@ -211,6 +217,11 @@ class Config:
             )
         if self.method == "ot" and self.modality != "hsi":
             raise ConfigError("method 'ot' maps spectra: use it with modality 'hsi'")
+        if self.disc.pixel_weight > 0 and self.modality != "pat":
+            raise ConfigError(
+                "disc.pixel_weight adds pixel discriminators to image models: use it with "
+                "modality 'pat' (HSI discriminators already judge single spectra)"
+            )
         from .config_checks import check_ranges
 
         check_ranges(self, ConfigError)  # every number in range, trainer strings, model section

@@ -6,7 +6,8 @@
   conditioned on their domain (``model.encode``), logged in bits/dim;
 - LSGAN losses with one discriminator per domain judging real samples of that domain against
   samples transferred into it (``decode(encode(x | src) | tgt)``), in the target domain's
-  standardised coordinates (``model.preprocess``). The adversarial weight is 0 for ``adv_start``
+  standardised coordinates (``model.preprocess``); for images optionally a second pair that judges
+  single pixels' unit-norm spectra (``disc.pixel_weight``). The adversarial weight is 0 for ``adv_start``
   iterations, then ramps linearly to ``adv_weight`` over ``adv_ramp`` iterations; the
   discriminators train from the first iteration so they are ready when it starts.
 - Manual optimisation (Lightning 2): one Adam for the flow (only the flow's parameters, unlike the
@@ -28,7 +29,13 @@ from torch import Tensor, nn
 from .config import Config
 from .lightning_base import DOMAINS, LN2, LightningBase, spectral_moments
 from .linear_ot import gaussian_ot_map, unit_spectra
-from .nets import lsgan_discriminator, lsgan_generator, make_discriminator
+from .nets import (
+    SpectrumDiscriminator,
+    lsgan_discriminator,
+    lsgan_generator,
+    make_discriminator,
+    pixel_spectra,
+)
 from .rng_state import noise_generator, rand_like, randint, randn_like
 
 
@@ -90,6 +97,11 @@ class CINNModule(LightningBase):
                 self.discs[d] = make_discriminator(
                     cfg.modality, bands, cfg.disc.hidden, cfg.disc.layers, cfg.disc.spectral_norm
                 )
+        # PAT: discriminators of single pixels' spectral shape (disc.pixel_weight)
+        self.pixel_discs = nn.ModuleDict()
+        if cfg.loss.adv_weight > 0 and cfg.disc.pixel_weight > 0:
+            for d in DOMAINS:
+                self.pixel_discs[d] = SpectrumDiscriminator(bands, 256, 2)
         # per-domain per-band noise scale for augmentation, in units relative to each pixel's norm
         self.register_buffer("noise_scale", torch.zeros(len(DOMAINS), bands))
         # linear OT maps of unit-norm spectra *into* each domain (u -> u @ ot_A[d].T + ot_b[d]),
@@ -171,7 +183,7 @@ class CINNModule(LightningBase):
         return self.model.parameters()
 
     def discriminator_parameters(self):
-        return self.discs.parameters()
+        return [*self.discs.parameters(), *self.pixel_discs.parameters()]
 
     # ---------------------------------------------------------------- pieces
     def _idx(self, d: str, x: Tensor) -> Tensor:
@@ -226,6 +238,11 @@ class CINNModule(LightningBase):
         sigma = self.cfg.disc.instance_noise
         return self.discs[d](v + sigma * randn_like(self, v) if sigma > 0 else v)
 
+    def _pixels(self, x: Tensor) -> Tensor:
+        """``disc.pixel_samples`` unit-norm pixel spectra of images ``x`` (raw units), drawn ∝
+        squared norm from the module's own stream: what the pixel discriminators judge."""
+        return pixel_spectra(x, self.cfg.disc.pixel_samples, noise_generator(self, x.device))
+
     def _disc_in(self, x: Tensor, d: str) -> Tensor:
         return self.model.preprocess(x, self._idx(d, x))
 
@@ -253,13 +270,17 @@ class CINNModule(LightningBase):
         loss_nll = 0.5 * (nll["sim"] + nll["real"])
         loss = self.cfg.loss.nll_weight * loss_nll
         fakes: dict[str, Tensor] = {}
+        pixels: dict[str, Tensor] = {}  # fake pixel spectra, for disc.pixel_weight
         w_tr = self.cfg.loss.transport_weight
         if adversarial or w_tr > 0:
             other = {"sim": "real", "real": "sim"}
             with torch.set_grad_enabled(w_adv > 0 or w_tr > 0):
                 for src in DOMAINS:
                     tgt = other[src]  # transfer src -> tgt, judged by the discriminator of tgt
-                    fakes[tgt] = self._disc_in(self.model.decode(z[src], tgt, cls[src]), tgt)
+                    raw = self.model.decode(z[src], tgt, cls[src])
+                    fakes[tgt] = self._disc_in(raw, tgt)
+                    if tgt in self.pixel_discs:
+                        pixels[tgt] = self._pixels(raw)
             if w_tr > 0:
                 move = 0.5 * sum(
                     ((fakes[other[d]] - self._anchor(x[d], d, other[d])) ** 2).mean()
@@ -269,6 +290,12 @@ class CINNModule(LightningBase):
                 self.log("train/transport", move, on_step=True)
             if adversarial and w_adv > 0:
                 g = 0.5 * sum(lsgan_generator(self._judge(d, fakes[d])) for d in DOMAINS)
+                if pixels:
+                    g_px = 0.5 * sum(
+                        lsgan_generator(self.pixel_discs[d](pixels[d])) for d in DOMAINS
+                    )
+                    g = g + self.cfg.disc.pixel_weight * g_px
+                    self.log("train/g_pixel_loss", g_px, on_step=True)
                 loss = loss + w_adv * g
                 self.log("train/g_loss", g, on_step=True)
         ok = self._step(
@@ -285,6 +312,16 @@ class CINNModule(LightningBase):
                 )
                 for d in DOMAINS
             )
+            if pixels:
+                d_px = 0.5 * sum(
+                    lsgan_discriminator(
+                        self.pixel_discs[d](self._pixels(x[d])),
+                        self.pixel_discs[d](pixels[d].detach()),
+                    )
+                    for d in DOMAINS
+                )
+                d_loss = d_loss + self.cfg.disc.pixel_weight * d_px
+                self.log("train/d_pixel_loss", d_px, on_step=True)
             ok = self._step(
                 opt_d, d_loss, list(self.discs.parameters()), self.cfg.optim.disc_grad_clip, "disc"
             )

@@ -71,6 +71,19 @@ def make_discriminator(
     return net
 
 
+def pixel_spectra(x: Tensor, n: int, generator: torch.Generator | None = None) -> Tensor:
+    """``n`` pixels of images ``x`` ``(b, bands, H, W)`` as unit-norm spectra ``(n, bands)``,
+    drawn with replacement with probability ∝ squared norm: bright pixels (vessels, skin), whose
+    spectral shape a pixel classifier reads, instead of the dark background's noise."""
+    p = x.movedim(1, -1).reshape(-1, x.shape[1])
+    power = p.detach().pow(2).sum(1)
+    if not bool(torch.isfinite(power).all()) or float(power.sum()) <= 0:
+        power = torch.ones_like(power)
+    idx = torch.multinomial(power, n, replacement=True, generator=generator)
+    q = p[idx]
+    return q / q.norm(dim=1, keepdim=True).clamp_min(1e-12)
+
+
 def _as_list(logits: Tensor | list[Tensor]) -> list[Tensor]:
     return logits if isinstance(logits, list) else [logits]
 
