@@ -363,3 +363,28 @@ def test_a_model_that_samples_is_scored_on_several_realisations_with_latent_heal
     for key in ("latent_std_sim", "latent_std_sim_clean", "latent_std_real", "latent_w2_sim"):
         assert np.isfinite(metrics[key]["mean"]), key
     assert set(arrays["latent_std"]) == {"sim", "real", "sim (clean)"}
+
+
+def test_a_pat_model_gets_latent_health_from_whole_images(pat_folders, tmp_path):
+    """PAT model files: the report shows each domain's latent health too (codes of whole images,
+    one dimension per latent channel), and a domain that the model squeezes reads as such."""
+    import torch
+
+    from napari_cinn.core import build_model, save_model
+
+    model = build_model("pat", n_scales=2, blocks_per_scale=[1, 1], hidden=8)
+    for domain in ("sim", "real"):
+        images = np.stack([im.data for im in load_folder(pat_folders / domain)])
+        model.fit_normalization(images, domain)
+    with torch.no_grad():  # squeeze real: its standardised codes shrink tenfold
+        model.norm_std[1] *= 10
+    path = save_model(model, tmp_path / "pat.safetensors")
+    metrics, arrays = evaluate(
+        pat_folders / "sim", pat_folders / "real", str(path), seeds=(0,), pixels_per_image=30,
+        classifiers=("lda",), device="cpu", c2st_classifier="logreg",
+    )  # fmt: skip
+    sim, real = metrics["latent_std_sim"]["mean"], metrics["latent_std_real"]["mean"]
+    assert np.isfinite(sim) and np.isfinite(real)
+    assert real < 0.2 * sim  # the squeezed domain is visible at a glance
+    assert set(arrays["latent_std"]) == {"sim", "real"}
+    assert len(arrays["latent_std"]["real"]) == 16  # one per latent channel

@@ -235,7 +235,11 @@ def _one_seed(
     if method.model is not None:
         from napari_cinn_training.evaluate.latent import latent_health_of
 
-        health, latent_arrays = latent_health_of(method.model, s_sim.spectra, s_test.spectra)
+        if method.model.modality == "hsi":
+            pair = (s_sim.spectra, s_test.spectra)
+        else:  # image models encode whole images
+            pair = ([im.data for im in sim], [im.data for im in test])
+        health, latent_arrays = latent_health_of(method.model, *pair)
         transfer.update(health)
     log(f"  seed {seed}: metrics {time.perf_counter() - t0:.1f} s")
     arrays = {

@@ -21,19 +21,40 @@ def _encode(model, spectra: np.ndarray, domain: str, noisy: bool) -> np.ndarray:
     return features(spectra, "latent", model=model, domain=domain, with_source_noise=noisy)
 
 
-def latent_health_of(model, sim: np.ndarray, real: np.ndarray) -> tuple[dict, dict]:
-    """Scalars for the report and per-dimension stds ``{name: (dims,)}`` (HSI models).
+def _encode_images(model, images, domain: str, noisy: bool) -> np.ndarray:
+    """Latent codes of whole images ``(bands, y, x)``, one row per pixel ``(pixels, channels)``
+    (the multi-scale PAT latent packed into the image's shape, as ``cinn-train fit`` logs it)."""
+    import torch
 
-    ``sim``, ``real``: raw spectra ``(n, bands)``. PAT image models are skipped (empty dicts).
+    from napari_cinn.core.transfer import encode_image
+
+    rows = []
+    for i, image in enumerate(images):
+        image = np.ascontiguousarray(image, dtype=np.float32)
+        if noisy:
+            with torch.inference_mode():
+                gen = torch.Generator().manual_seed(i)
+                t = torch.from_numpy(image)[None]
+                image = model.add_source_noise(t, domain, gen)[0].numpy()
+        z = encode_image(model, image, domain, device="cpu")
+        rows.append(z.reshape(z.shape[0], -1).T)
+    return np.concatenate(rows)
+
+
+def latent_health_of(model, sim, real) -> tuple[dict, dict]:
+    """Scalars for the report and per-dimension stds ``{name: (dims,)}``.
+
+    ``sim``, ``real``: raw spectra ``(n, bands)`` for HSI models; for PAT image models lists of
+    whole images ``(bands, y, x)``, whose codes count one row per pixel and one dimension per
+    latent channel.
     """
-    if model.modality != "hsi":
-        return {}, {}
+    encode = _encode if model.modality == "hsi" else _encode_images
     codes = {
-        "sim": _encode(model, sim, "sim", model.can_sample("sim")),
-        "real": _encode(model, real, "real", model.can_sample("real")),
+        "sim": encode(model, sim, "sim", model.can_sample("sim")),
+        "real": encode(model, real, "real", model.can_sample("real")),
     }
     if model.can_sample("sim"):
-        codes["sim (clean)"] = _encode(model, sim, "sim", False)
+        codes["sim (clean)"] = encode(model, sim, "sim", False)
     scalars, per_dim = {}, {}
     for name, z in codes.items():
         h = latent_health(z)
