@@ -9,6 +9,7 @@ import math
 import pytest
 import torch
 
+from napari_cinn_training.checkpoints import read_checkpoint
 from napari_cinn_training.cli import main
 from napari_cinn_training.config import ConfigError, config_from_dict
 from napari_cinn_training.nets import pixel_spectra
@@ -53,9 +54,7 @@ def test_pat_fit_trains_pixel_discriminators(tmp_path):
     with (tmp_path / "run" / "logs" / "metrics.csv").open(newline="") as f:
         rows = [r for r in csv.DictReader(f) if r.get("train/d_pixel_loss")]
     assert rows and all(math.isfinite(float(r["train/d_pixel_loss"])) for r in rows)
-    ckpt = torch.load(
-        tmp_path / "run" / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True
-    )
+    ckpt = read_checkpoint(tmp_path / "run" / "checkpoints" / "last.ckpt")
     state = ckpt["state_dict"]
     pixel = {k for k in state if k.startswith("pixel_discs.")}
     assert {k.split(".")[1] for k in pixel} == {"sim", "real"}
