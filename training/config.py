@@ -62,6 +62,10 @@ class DiscConfig:
     # skin count rather than the dark background (no label is read). 0 = off
     pixel_weight: float = 0.0
     pixel_samples: int = 2048
+    # > 0: the pixel discriminators also read each pixel's image row over this many pixels, so
+    # they match spectrum *and* depth (the real fluence colours spectra with depth; a label-free
+    # auxiliary variable that both domains share). 0 = spectra only
+    pixel_depth: float = 0.0
 
 
 @dataclass

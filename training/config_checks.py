@@ -33,6 +33,7 @@ RANGES: dict[str, tuple[float, float, bool, bool]] = {
     "disc.instance_noise": (0, 100, False, False),
     "disc.pixel_weight": (0, 1e6, False, False),
     "disc.pixel_samples": (1, 2**24, False, False),
+    "disc.pixel_depth": (0, 1e6, False, False),
     "loss.nll_weight": (0, 1e6, False, False),
     "loss.adv_weight": (0, 1e6, False, False),
     "loss.adv_start": (0, 2**40, False, False),

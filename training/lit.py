@@ -68,6 +68,11 @@ def build_cinn(cfg: Config, wavelengths) -> nn.Module:
         ) from None
 
 
+def _row0(batch: dict[str, Tensor], d: str) -> Tensor | int:
+    """The first image row of each of domain ``d``'s PAT crops ``(B,)``, or 0 (whole images)."""
+    return batch.get(f"{d}_rows", 0)
+
+
 class CINNModule(LightningBase):
     """The cINN trainer (see the module docstring).
 
@@ -101,7 +106,8 @@ class CINNModule(LightningBase):
         self.pixel_discs = nn.ModuleDict()
         if cfg.loss.adv_weight > 0 and cfg.disc.pixel_weight > 0:
             for d in DOMAINS:
-                self.pixel_discs[d] = SpectrumDiscriminator(bands, 256, 2)
+                extra = int(cfg.disc.pixel_depth > 0)  # + the pixel's depth
+                self.pixel_discs[d] = SpectrumDiscriminator(bands + extra, 256, 2)
         # per-domain per-band noise scale for augmentation, in units relative to each pixel's norm
         self.register_buffer("noise_scale", torch.zeros(len(DOMAINS), bands))
         # linear OT maps of unit-norm spectra *into* each domain (u -> u @ ot_A[d].T + ot_b[d]),
@@ -238,10 +244,13 @@ class CINNModule(LightningBase):
         sigma = self.cfg.disc.instance_noise
         return self.discs[d](v + sigma * randn_like(self, v) if sigma > 0 else v)
 
-    def _pixels(self, x: Tensor) -> Tensor:
+    def _pixels(self, x: Tensor, rows: Tensor | None) -> Tensor:
         """``disc.pixel_samples`` unit-norm pixel spectra of images ``x`` (raw units), drawn ∝
-        squared norm from the module's own stream: what the pixel discriminators judge."""
-        return pixel_spectra(x, self.cfg.disc.pixel_samples, noise_generator(self, x.device))
+        squared norm from the module's own stream (with their depth if ``disc.pixel_depth``):
+        what the pixel discriminators judge."""
+        disc = self.cfg.disc
+        gen = noise_generator(self, x.device)
+        return pixel_spectra(x, disc.pixel_samples, gen, rows, disc.pixel_depth)
 
     def _disc_in(self, x: Tensor, d: str) -> Tensor:
         return self.model.preprocess(x, self._idx(d, x))
@@ -257,6 +266,8 @@ class CINNModule(LightningBase):
         opt_g = opts[0]
         x = {d: batch[d] for d in DOMAINS}
         cls = {d: self._classes(batch, d, len(x[d]), x[d]) for d in DOMAINS}
+        rows = {d: batch.get(f"{d}_rows") for d in DOMAINS}  # PAT crops' depth offsets
+        row0 = {d: 0 if r is None else r for d, r in rows.items()}
         w_adv = self.adv_weight_now()
         adversarial = len(self.discs) > 0
 
@@ -265,7 +276,7 @@ class CINNModule(LightningBase):
         z, nll = {}, {}
         x = {d: self._dequantize(x[d], d) for d in DOMAINS}  # what the flow models, and moves
         for d in DOMAINS:
-            z[d], log_det = self.model.encode(x[d], d, cls[d])
+            z[d], log_det = self.model.encode(x[d], d, cls[d], row0=row0[d])
             nll[d] = self._nll(z[d], log_det)
         loss_nll = 0.5 * (nll["sim"] + nll["real"])
         loss = self.cfg.loss.nll_weight * loss_nll
@@ -277,10 +288,10 @@ class CINNModule(LightningBase):
             with torch.set_grad_enabled(w_adv > 0 or w_tr > 0):
                 for src in DOMAINS:
                     tgt = other[src]  # transfer src -> tgt, judged by the discriminator of tgt
-                    raw = self.model.decode(z[src], tgt, cls[src])
+                    raw = self.model.decode(z[src], tgt, cls[src], row0=row0[src])
                     fakes[tgt] = self._disc_in(raw, tgt)
                     if tgt in self.pixel_discs:
-                        pixels[tgt] = self._pixels(raw)
+                        pixels[tgt] = self._pixels(raw, rows[src])
             if w_tr > 0:
                 move = 0.5 * sum(
                     ((fakes[other[d]] - self._anchor(x[d], d, other[d])) ** 2).mean()
@@ -315,7 +326,7 @@ class CINNModule(LightningBase):
             if pixels:
                 d_px = 0.5 * sum(
                     lsgan_discriminator(
-                        self.pixel_discs[d](self._pixels(x[d])),
+                        self.pixel_discs[d](self._pixels(x[d], rows[d])),
                         self.pixel_discs[d](pixels[d].detach()),
                     )
                     for d in DOMAINS
@@ -361,11 +372,13 @@ class CINNModule(LightningBase):
             x_d = batch[d]
             if self.model.can_sample(d):
                 x_d = self.model.add_source_noise(x_d, d, gen)
-            z_d, _ = self.model.encode(x_d, d)
+            z_d, _ = self.model.encode(x_d, d, row0=_row0(batch, d))
             z_d = z_d.movedim(1, -1).reshape(-1, z_d.shape[1]) if z_d.ndim == 4 else z_d
             out[f"val/latent_std_{d}"] = z_d.std(0).median()
         sample = self.model.can_sample("sim")
-        fake = self.model.transfer(batch["sim"], "sim", "real", sample=sample, generator=gen)
+        fake = self.model.transfer(
+            batch["sim"], "sim", "real", sample=sample, generator=gen, row0=_row0(batch, "sim")
+        )
         out["val/mmd_transfer"] = mmd2_unbiased(
             self._disc_in(fake, "real"), self._disc_in(batch["real"], "real")
         )
@@ -379,9 +392,9 @@ class CINNModule(LightningBase):
 
     def validation_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
         xs, xr = batch["sim"], batch["real"]
-        nll = {d: self.model.nll(batch[d], d) for d in DOMAINS}
-        fake_r = self.model.transfer(xs, "sim", "real")
-        back = self.model.transfer(fake_r, "real", "sim")
+        nll = {d: self.model.nll(batch[d], d, row0=_row0(batch, d)) for d in DOMAINS}
+        fake_r = self.model.transfer(xs, "sim", "real", row0=_row0(batch, "sim"))
+        back = self.model.transfer(fake_r, "real", "sim", row0=_row0(batch, "sim"))
         ref_m, ref_s = spectral_moments(self._disc_in(xr, "real"))
         gaps = {}
         for name, v in (

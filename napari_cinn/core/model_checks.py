@@ -128,6 +128,8 @@ def check_hyper(modality: str, hyper: dict[str, Any]) -> None:
         _float(hyper, "global_affine_init", 0.0, 1e3, open_lo=True)
     if "intensity_exponent" in hyper:
         _float(hyper, "intensity_exponent", 0.0, 10.0)
+    if "depth_condition" in hyper:
+        _float(hyper, "depth_condition", 0.0, 1e6)
     if modality == "hsi":
         if "n_blocks" in hyper:
             n = _int(hyper, "n_blocks", 1, CEILINGS["n_blocks"])

@@ -62,6 +62,9 @@ DEFAULT_HYPER: dict[str, dict[str, Any]] = {
         "intensity_exponent": 0.1,
         "n_classes": 0,
         "standardize": "band",
+        # > 0: one more condition map, the image row over this many pixels (depth below the
+        # probe, known in every domain without labels; the real fluence colours with depth)
+        "depth_condition": 0.0,
     },
 }
 
@@ -116,7 +119,8 @@ class DomainTransferModel(PreprocessingMixin, nn.Module):
         self.register_buffer("source_read", torch.zeros(n_dom, bands))
         self.register_buffer("source_shot", torch.zeros(n_dom, bands))
         self.n_classes = int(h.get("n_classes", 0))
-        n_cond = n_dom + (self.n_classes if modality == "hsi" else 0)
+        self.depth_scale = float(h.get("depth_condition", 0.0)) if modality == "pat" else 0.0
+        n_cond = n_dom + (self.n_classes if modality == "hsi" else int(self.depth_scale > 0))
         if modality == "hsi":
             n_blocks = int(h["n_blocks"])
             n_cond_blocks = min(int(h.get("n_cond_blocks", n_blocks)), n_blocks)
@@ -218,7 +222,15 @@ class DomainTransferModel(PreprocessingMixin, nn.Module):
             return oh if self.modality == "hsi" else oh.movedim(-1, 1)
         return classes.to(ref)
 
-    def _conditions(self, domain, classes, x: Tensor) -> tuple[list[Tensor], Tensor]:
+    def _depth_map(self, row0, n: int, hs: int, ws: int, s: int, ref: Tensor) -> Tensor:
+        """``(n, 1, hs, ws)``: the full-resolution row of each scale-``s`` cell's centre, plus the
+        image's first row ``row0`` (int or ``(n,)``, for crops), over ``depth_condition``."""
+        rows = (torch.arange(hs, device=ref.device, dtype=ref.dtype) + 0.5) * 2**s - 0.5
+        off = torch.as_tensor(row0, device=ref.device, dtype=ref.dtype).reshape(-1, 1)
+        depth = (off + rows[None]) / self.depth_scale  # (1 or n, hs)
+        return depth[:, None, :, None].expand(n, 1, hs, ws)
+
+    def _conditions(self, domain, classes, x: Tensor, row0=0) -> tuple[list[Tensor], Tensor]:
         n = x.shape[0]
         dom, idx = self._domain_onehot(domain, n, x)
         cls = self._class_cond(classes, n, x)
@@ -233,6 +245,8 @@ class DomainTransferModel(PreprocessingMixin, nn.Module):
         for s in range(int(self.hyper["n_scales"])):
             hs, ws = h // 2**s, w // 2**s
             maps = dom[:, :, None, None].expand(n, dom.shape[1], hs, ws)
+            if self.depth_scale > 0:
+                maps = torch.cat([maps, self._depth_map(row0, n, hs, ws, s, x)], 1)
             if s == 0 and cls is not None:
                 maps = torch.cat([maps, cls], 1)
             conds.append(maps)
@@ -266,19 +280,22 @@ class DomainTransferModel(PreprocessingMixin, nn.Module):
             return plan.reverse(x, cond, jac) if rev else plan.forward(x, cond, jac)
         return self.flow(x, c=conds if self._has_cond else None, rev=rev, jac=jac)
 
-    def encode(self, x: Tensor, domain, classes=None, *, jac: bool = True) -> tuple[Tensor, Tensor]:
+    def encode(
+        self, x: Tensor, domain, classes=None, *, jac: bool = True, row0=0
+    ) -> tuple[Tensor, Tensor]:
         """Latent code ``z`` (same shape as ``x``) and log|det J| ``(n,)`` of ``x`` under ``domain``.
 
         ``jac=False`` skips the log-determinant (returned as None where the fast path runs).
+        ``row0``: the first image row of PAT crops (int or ``(n,)``), for ``depth_condition``.
         """
         x = self._check_input(torch.as_tensor(x))
-        conds, idx = self._conditions(domain, classes, x)
+        conds, idx = self._conditions(domain, classes, x, row0)
         return self._flow(self.preprocess(x, idx), conds, rev=False, jac=jac)
 
-    def decode(self, z: Tensor, domain, classes=None) -> Tensor:
+    def decode(self, z: Tensor, domain, classes=None, *, row0=0) -> Tensor:
         """Data in ``domain`` (physical units) for latent codes ``z``."""
         z = self._check_input(torch.as_tensor(z))
-        conds, idx = self._conditions(domain, classes, z)
+        conds, idx = self._conditions(domain, classes, z, row0)
         v, _ = self._flow(z, conds, rev=True, jac=False)
         return self.postprocess(v, idx)
 
@@ -290,6 +307,8 @@ class DomainTransferModel(PreprocessingMixin, nn.Module):
         classes=None,
         sample: bool = False,
         generator: torch.Generator | None = None,
+        *,
+        row0=0,
     ) -> Tensor:
         """``f⁻¹(f(x | src) | tgt)``: map samples of domain ``src`` into domain ``tgt``.
 
@@ -306,22 +325,22 @@ class DomainTransferModel(PreprocessingMixin, nn.Module):
             (c_tgt,), i_tgt = self._conditions(tgt, classes, x)
             u = plan_for(self.flow).transfer(self.preprocess(x, i_src), c_src, c_tgt)
             return self.postprocess(u, i_tgt)
-        z, _ = self.encode(x, src, classes, jac=False)
-        return self.decode(z, tgt, classes)
+        z, _ = self.encode(x, src, classes, jac=False, row0=row0)
+        return self.decode(z, tgt, classes, row0=row0)
 
-    def log_likelihood(self, x: Tensor, domain, classes=None) -> Tensor:
+    def log_likelihood(self, x: Tensor, domain, classes=None, *, row0=0) -> Tensor:
         """log p(x | domain) per dimension (nats) in the standardised space.
 
         HSI: ``(n,)`` per spectrum. PAT: ``(n,)`` per image. Higher means more typical of ``domain``.
         """
-        z, log_det = self.encode(x, domain, classes)
+        z, log_det = self.encode(x, domain, classes, row0=row0)
         dims = z[0].numel()
         log_pz = -0.5 * (z.reshape(len(z), -1) ** 2).sum(1) - 0.5 * dims * math.log(2 * math.pi)
         return (log_pz + log_det) / dims
 
-    def nll(self, x: Tensor, domain, classes=None) -> Tensor:
+    def nll(self, x: Tensor, domain, classes=None, *, row0=0) -> Tensor:
         """Training loss: mean over the batch of (0.5‖z‖² − log|det J|) / dims."""
-        z, log_det = self.encode(x, domain, classes)
+        z, log_det = self.encode(x, domain, classes, row0=row0)
         dims = z[0].numel()
         return ((0.5 * (z.reshape(len(z), -1) ** 2).sum(1) - log_det) / dims).mean()
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -62,3 +63,69 @@ def test_pat_fit_trains_pixel_discriminators(tmp_path):
     n_disc = sum(v.numel() for k, v in state.items() if k.startswith(("discs.", "pixel_discs.")))
     adam = ckpt["optimizer_states"][1]["state"]
     assert sum(s["exp_avg"].numel() for s in adam.values()) == n_disc
+
+
+def test_pixel_spectra_carry_each_pixels_image_row_with_disc_pixel_depth():
+    x = torch.full((2, 3, 8, 8), 1e-4)
+    x[0, :, 2, 1] = 1.0  # bright pixel in row 2 of a crop that starts at image row 10
+    x[1, :, 5, 6] = 1.0  # row 5 of a crop that starts at row 30
+    u = pixel_spectra(x, 400, torch.Generator().manual_seed(1), torch.tensor([10, 30]), 20.0)
+    assert u.shape == (400, 4)
+    bright = u[:, :3].sub(1 / math.sqrt(3)).abs().amax(1).lt(1e-5)
+    depths = set(torch.round(u[bright, 3] * 20).long().tolist())
+    assert depths == {12, 35}  # the image rows, over disc.pixel_depth
+
+
+def test_pat_fit_with_depth_condition_and_depth_aware_pixel_discriminators(tmp_path):
+    from cinn_train_helpers import tiny_config, write_config, write_pat_folders
+
+    from napari_cinn.core import load_model
+    from napari_cinn_training.config import config_from_dict
+    from napari_cinn_training.data import prepare_config
+    from napari_cinn_training.data.datasets import CropBatches
+
+    sim, real = write_pat_folders(tmp_path / "data", n_files=3, size=32)
+    cfg = tiny_config(
+        sim,
+        real,
+        tmp_path / "run",
+        modality="pat",
+        data={"batch_size": 2, "samples_per_epoch": 4, "val_samples": 2, "crop": 16},
+        disc={
+            "hidden": 8,
+            "layers": 2,
+            "pixel_weight": 1.0,
+            "pixel_samples": 64,
+            "pixel_depth": 32.0,
+        },
+        loss={"adv_start": 0, "adv_ramp": 1},
+    )
+    cfg["model"] = {
+        "n_scales": 2,
+        "blocks_per_scale": [1, 1],
+        "hidden": 8,
+        "norm": "none",
+        "depth_condition": 32.0,
+    }
+    # the crops come with their first image row: the slice there is the crop
+    data = prepare_config(config_from_dict(cfg))
+    batch = CropBatches(data.train, 2, 4, 16, seed=3, flip=False)[0]
+    for d in ("sim", "real"):
+        images = [s.images for s in data.train[d].subjects]
+        for crop, y0 in zip(batch[d], batch[f"{d}_rows"].tolist(), strict=True):
+            found = any(
+                np.array_equal(im[z, :, y0 : y0 + 16, x0 : x0 + 16], crop.numpy())
+                for im in images
+                for z in range(im.shape[0])
+                for x0 in range(im.shape[3] - 15)
+            )
+            assert found, f"{d} crop is not at its reported row {y0}"
+    yaml = write_config(tmp_path / "pat.yaml", cfg)
+    assert main(["fit", "--config", str(yaml)]) == 0
+    state = read_checkpoint(tmp_path / "run" / "checkpoints" / "last.ckpt")["state_dict"]
+    first = [v for k, v in state.items() if k.startswith("pixel_discs.sim.") and v.ndim == 2][0]
+    assert first.shape[1] == 16 + 1  # 16 bands + the pixel's depth
+    out = tmp_path / "m.safetensors"
+    ckpt = tmp_path / "run" / "checkpoints" / "last.ckpt"
+    assert main(["export", str(ckpt), "--out", str(out)]) == 0
+    assert load_model(out).hyper["depth_condition"] == 32.0

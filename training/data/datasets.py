@@ -92,7 +92,8 @@ class SpectraBatches(_EpochBatches):
 
 
 class CropBatches(_EpochBatches):
-    """PAT training batches: item ``i`` is ``{"sim": (B, bands, c, c), "real": (B, bands, c, c)}``.
+    """PAT training batches: item ``i`` is ``{"sim": (B, bands, c, c), "real": (B, bands, c, c)}``
+    plus ``"sim_rows"``, ``"real_rows"`` ``(B,)``: each crop's first image row (its depth offset).
 
     Each crop comes from a file picked uniformly, an image (z-slice) of it and a random position;
     random horizontal flips augment. ``crop`` must not exceed the image size.
@@ -126,7 +127,7 @@ class CropBatches(_EpochBatches):
         out = {}
         c = self.crop
         for domain, files in self.images.items():
-            crops = []
+            crops, rows = [], []
             for _ in range(self.batch_size):
                 im = files[rng.integers(len(files))]
                 z = rng.integers(im.shape[0])
@@ -136,7 +137,9 @@ class CropBatches(_EpochBatches):
                 if self.flip and rng.random() < 0.5:
                     patch = patch[:, :, ::-1]
                 crops.append(patch)
+                rows.append(y0)
             out[domain] = torch.from_numpy(np.ascontiguousarray(np.stack(crops)))
+            out[f"{domain}_rows"] = torch.as_tensor(rows, dtype=torch.long)
         return out
 
 

@@ -106,7 +106,8 @@ def logged(run: Path) -> dict[int, dict[str, float]]:
 
 def validation_batch(run: Path, cfg) -> dict[str, np.ndarray] | None:
     """The run's own validation subjects (split as in training), unlabelled, as its validation
-    saw them: ``{"sim", "real"}`` spectra ``(n, bands)`` (HSI) or crops ``(m, bands, y, x)``;
+    saw them: ``{"sim", "real"}`` spectra ``(n, bands)`` (HSI) or crops ``(m, bands, y, x)`` with
+    ``"sim_rows"`` ``(m,)``, their first rows;
     None for runs that are not cINNs (UNIT)."""
     from napari_cinn_training.data import DataError, prepare_config
     from napari_cinn_training.data.datasets import fixed_validation
@@ -119,7 +120,7 @@ def validation_batch(run: Path, cfg) -> dict[str, np.ndarray] | None:
         raise EvaluationError(f"{run}: cannot read the run's validation data ({err})") from None
     d = cfg.data
     batch = fixed_validation(data.val, cfg.modality, d.val_samples, d.crop, cfg.seed)
-    return {k: batch[k].numpy() for k in ("sim", "real")}
+    return {k: v.numpy() for k, v in batch.items() if k in ("sim", "real", "sim_rows")}
 
 
 def validation_c2st(model_path: Path, val: dict[str, np.ndarray]) -> float:
@@ -140,6 +141,7 @@ def validation_c2st(model_path: Path, val: dict[str, np.ndarray]) -> float:
             "real",
             sample=model.can_sample("sim"),
             generator=gen,
+            row0=torch.as_tensor(val.get("sim_rows", 0)),  # PAT crops' depth offsets
         )
     return c2st_transfer(fake, val["real"], model.hyper.get("norm", "l2"))
 
