@@ -30,10 +30,14 @@ from .config import Config
 from .lightning_base import DOMAINS, LN2, LightningBase, spectral_moments
 from .linear_ot import gaussian_ot_map, unit_spectra
 from .nets import (
-    SpectrumDiscriminator,
     lsgan_discriminator,
     lsgan_generator,
     make_discriminator,
+)
+from .pixel_discriminators import (
+    make_pixel_discriminators,
+    pixel_discriminator_loss,
+    pixel_generator_loss,
     pixel_spectra,
 )
 from .rng_state import noise_generator, rand_like, randint, randn_like
@@ -105,9 +109,7 @@ class CINNModule(LightningBase):
         # PAT: discriminators of single pixels' spectral shape (disc.pixel_weight)
         self.pixel_discs = nn.ModuleDict()
         if cfg.loss.adv_weight > 0 and cfg.disc.pixel_weight > 0:
-            for d in DOMAINS:
-                extra = int(cfg.disc.pixel_depth > 0)  # + the pixel's depth
-                self.pixel_discs[d] = SpectrumDiscriminator(bands + extra, 256, 2)
+            self.pixel_discs = make_pixel_discriminators(bands, cfg.disc.pixel_depth > 0)
         # per-domain per-band noise scale for augmentation, in units relative to each pixel's norm
         self.register_buffer("noise_scale", torch.zeros(len(DOMAINS), bands))
         # linear OT maps of unit-norm spectra *into* each domain (u -> u @ ot_A[d].T + ot_b[d]),
@@ -302,9 +304,7 @@ class CINNModule(LightningBase):
             if adversarial and w_adv > 0:
                 g = 0.5 * sum(lsgan_generator(self._judge(d, fakes[d])) for d in DOMAINS)
                 if pixels:
-                    g_px = 0.5 * sum(
-                        lsgan_generator(self.pixel_discs[d](pixels[d])) for d in DOMAINS
-                    )
+                    g_px = pixel_generator_loss(self.pixel_discs, pixels)
                     g = g + self.cfg.disc.pixel_weight * g_px
                     self.log("train/g_pixel_loss", g_px, on_step=True)
                 loss = loss + w_adv * g
@@ -324,13 +324,8 @@ class CINNModule(LightningBase):
                 for d in DOMAINS
             )
             if pixels:
-                d_px = 0.5 * sum(
-                    lsgan_discriminator(
-                        self.pixel_discs[d](self._pixels(x[d], rows[d])),
-                        self.pixel_discs[d](pixels[d].detach()),
-                    )
-                    for d in DOMAINS
-                )
+                own = {d: self._pixels(x[d], rows[d]) for d in DOMAINS}
+                d_px = pixel_discriminator_loss(self.pixel_discs, own, pixels)
                 d_loss = d_loss + self.cfg.disc.pixel_weight * d_px
                 self.log("train/d_pixel_loss", d_px, on_step=True)
             ok = self._step(

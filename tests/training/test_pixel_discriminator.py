@@ -13,7 +13,7 @@ import torch
 from napari_cinn_training.checkpoints import read_checkpoint
 from napari_cinn_training.cli import main
 from napari_cinn_training.config import ConfigError, config_from_dict
-from napari_cinn_training.nets import pixel_spectra
+from napari_cinn_training.pixel_discriminators import pixel_spectra
 
 
 def test_pixel_spectra_are_unit_norm_and_mostly_the_bright_pixels():
