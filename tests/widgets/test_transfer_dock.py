@@ -141,12 +141,21 @@ def test_cancel_mid_run_while_the_viewer_stays_responsive(dock, qtbot, hsi_model
             viewer.dims.set_point(0, 10)  # the user keeps browsing wavelengths meanwhile
             widget.cancel()
 
+    after_cancel = []  # chunks the worker finished after the cancel flag was set
+
+    def in_worker(stage, done, total):  # runs in the worker thread, as it reports
+        if widget.job.cancelled:
+            after_cancel.append(done)
+
     widget.job.progressed.connect(on_progress)
+    widget.job.progressed.connect(in_worker, Qt.ConnectionType.DirectConnection)
     widget.run()
     qtbot.waitUntil(lambda: not widget.running, timeout=60000)
     done, total, running, value = seen[2]
     assert running and 0 < value < 100 and done < total
-    assert len(seen) < 10, "cancel must stop the worker within a chunk or so"
+    # counted in the worker, not in the GUI queue (a loaded machine delivers queued reports late)
+    assert len(after_cancel) <= 2, "cancel must stop the worker within a chunk or so"
+    assert seen[-1][0] < total
     assert len(viewer.layers) == n_layers
     assert "Cancelled" in widget.status_label.text()
 
