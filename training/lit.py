@@ -269,7 +269,7 @@ class CINNModule(LightningBase):
         x = {d: batch[d] for d in DOMAINS}
         cls = {d: self._classes(batch, d, len(x[d]), x[d]) for d in DOMAINS}
         rows = {d: batch.get(f"{d}_rows") for d in DOMAINS}  # PAT crops' depth offsets
-        row0 = {d: 0 if r is None else r for d, r in rows.items()}
+        row0 = {d: _row0(batch, d) for d in DOMAINS}
         w_adv = self.adv_weight_now()
         adversarial = len(self.discs) > 0
 

@@ -37,20 +37,32 @@ def test_pixel_weight_is_refused_for_spectra_models():
         config_from_dict({"modality": "pat", "disc": {"pixel_samples": 0}}).validate()
 
 
-def test_pat_fit_trains_pixel_discriminators(tmp_path):
-    from cinn_train_helpers import tiny_config, write_config, write_pat_folders
+def _tiny_pat_config(tmp_path, depth: float = 0.0) -> dict:
+    """A seconds-long PAT fit with pixel discriminators (and the depth options when ``depth``)."""
+    from cinn_train_helpers import tiny_config, write_pat_folders
 
     sim, real = write_pat_folders(tmp_path / "data", n_files=3, size=32)
+    disc = {"hidden": 8, "layers": 2, "pixel_weight": 1.0, "pixel_samples": 64}
+    model = {"n_scales": 2, "blocks_per_scale": [1, 1], "hidden": 8, "norm": "none"}
+    if depth:
+        disc["pixel_depth"] = model["depth_condition"] = depth
     cfg = tiny_config(
         sim,
         real,
         tmp_path / "run",
         modality="pat",
         data={"batch_size": 2, "samples_per_epoch": 4, "val_samples": 2, "crop": 16},
-        disc={"hidden": 8, "layers": 2, "pixel_weight": 1.0, "pixel_samples": 64},
+        disc=disc,
         loss={"adv_start": 0, "adv_ramp": 1},
     )
-    cfg["model"] = {"n_scales": 2, "blocks_per_scale": [1, 1], "hidden": 8, "norm": "none"}
+    cfg["model"] = model
+    return cfg
+
+
+def test_pat_fit_trains_pixel_discriminators(tmp_path):
+    from cinn_train_helpers import write_config
+
+    cfg = _tiny_pat_config(tmp_path)
     assert main(["fit", "--config", str(write_config(tmp_path / "pat.yaml", cfg))]) == 0
     with (tmp_path / "run" / "logs" / "metrics.csv").open(newline="") as f:
         rows = [r for r in csv.DictReader(f) if r.get("train/d_pixel_loss")]
@@ -77,36 +89,13 @@ def test_pixel_spectra_carry_each_pixels_image_row_with_disc_pixel_depth():
 
 
 def test_pat_fit_with_depth_condition_and_depth_aware_pixel_discriminators(tmp_path):
-    from cinn_train_helpers import tiny_config, write_config, write_pat_folders
+    from cinn_train_helpers import write_config
 
     from napari_cinn.core import load_model
-    from napari_cinn_training.config import config_from_dict
     from napari_cinn_training.data import prepare_config
     from napari_cinn_training.data.datasets import CropBatches
 
-    sim, real = write_pat_folders(tmp_path / "data", n_files=3, size=32)
-    cfg = tiny_config(
-        sim,
-        real,
-        tmp_path / "run",
-        modality="pat",
-        data={"batch_size": 2, "samples_per_epoch": 4, "val_samples": 2, "crop": 16},
-        disc={
-            "hidden": 8,
-            "layers": 2,
-            "pixel_weight": 1.0,
-            "pixel_samples": 64,
-            "pixel_depth": 32.0,
-        },
-        loss={"adv_start": 0, "adv_ramp": 1},
-    )
-    cfg["model"] = {
-        "n_scales": 2,
-        "blocks_per_scale": [1, 1],
-        "hidden": 8,
-        "norm": "none",
-        "depth_condition": 32.0,
-    }
+    cfg = _tiny_pat_config(tmp_path, depth=32.0)
     # the crops come with their first image row: the slice there is the crop
     data = prepare_config(config_from_dict(cfg))
     batch = CropBatches(data.train, 2, 4, 16, seed=3, flip=False)[0]
@@ -122,10 +111,10 @@ def test_pat_fit_with_depth_condition_and_depth_aware_pixel_discriminators(tmp_p
             assert found, f"{d} crop is not at its reported row {y0}"
     yaml = write_config(tmp_path / "pat.yaml", cfg)
     assert main(["fit", "--config", str(yaml)]) == 0
-    state = read_checkpoint(tmp_path / "run" / "checkpoints" / "last.ckpt")["state_dict"]
+    ckpt = tmp_path / "run" / "checkpoints" / "last.ckpt"
+    state = read_checkpoint(ckpt)["state_dict"]
     first = [v for k, v in state.items() if k.startswith("pixel_discs.sim.") and v.ndim == 2][0]
     assert first.shape[1] == 16 + 1  # 16 bands + the pixel's depth
     out = tmp_path / "m.safetensors"
-    ckpt = tmp_path / "run" / "checkpoints" / "last.ckpt"
     assert main(["export", str(ckpt), "--out", str(out)]) == 0
     assert load_model(out).hyper["depth_condition"] == 32.0
