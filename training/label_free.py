@@ -8,8 +8,10 @@ realism figure measures), computed when a run selects by it or by ``cinn-train t
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 
 def _flat(v: Tensor, max_n: int) -> Tensor:
@@ -59,3 +61,42 @@ def c2st_transfer(fake, real, norm: str = "l2", max_n: int = 1000) -> float:
         return x[valid]
 
     return c2st_auc(prepared(fake), prepared(real), max_n=max_n, seed=0)
+
+
+def label_free_scores(
+    model: nn.Module,
+    batch: dict[str, Tensor],
+    standardise: Callable[[Tensor, str], Tensor],
+    *,
+    with_c2st: bool,
+) -> dict[str, Tensor]:
+    """The validation figures that need no label, for a validation ``batch`` of both domains.
+
+    Latent health per domain (median per-dimension std, with the noise training adds) and the
+    MMD² of the (stochastic where the model can sample) sim→real transfer against unlabelled real
+    data in the real domain's standardised coordinates (``standardise(x, domain)``); with
+    ``with_c2st`` also the C2ST AUC (seconds). Either can pick checkpoints (``trainer.select_by``).
+    """
+    from .data import crop_row0
+
+    out = {}
+    # a fixed stream: the same noise at every validation, so the figures compare checkpoints
+    # (and validation takes nothing from the training streams)
+    gen = torch.Generator(device=batch["sim"].device).manual_seed(12345)
+    for d in ("sim", "real"):  # with the noise training adds: the distribution the flow models
+        x_d = batch[d]
+        if model.can_sample(d):
+            x_d = model.add_source_noise(x_d, d, gen)
+        z_d, _ = model.encode(x_d, d, row0=crop_row0(batch, d))
+        z_d = z_d.movedim(1, -1).reshape(-1, z_d.shape[1]) if z_d.ndim == 4 else z_d
+        out[f"val/latent_std_{d}"] = z_d.std(0).median()
+    sample = model.can_sample("sim")
+    row0 = crop_row0(batch, "sim")
+    fake = model.transfer(batch["sim"], "sim", "real", sample=sample, generator=gen, row0=row0)
+    out["val/mmd_transfer"] = mmd2_unbiased(
+        standardise(fake, "real"), standardise(batch["real"], "real")
+    )
+    if with_c2st:
+        c2st = c2st_transfer(fake, batch["real"], model.hyper.get("norm", "l2"))
+        out["val/c2st_transfer"] = torch.tensor(c2st, device=fake.device)
+    return out

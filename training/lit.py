@@ -27,6 +27,8 @@ import torch
 from torch import Tensor, nn
 
 from .config import Config
+from .data import crop_row0
+from .label_free import label_free_scores
 from .lightning_base import DOMAINS, LN2, LightningBase, spectral_moments
 from .linear_ot import gaussian_ot_map, unit_spectra
 from .nets import (
@@ -70,11 +72,6 @@ def build_cinn(cfg: Config, wavelengths) -> nn.Module:
         raise ConfigError(
             f"cannot build the {cfg.modality} model from the 'model' section: {err}"
         ) from None
-
-
-def _row0(batch: dict[str, Tensor], d: str) -> Tensor | int:
-    """The first image row of each of domain ``d``'s PAT crops ``(B,)``, or 0 (whole images)."""
-    return batch.get(f"{d}_rows", 0)
 
 
 class CINNModule(LightningBase):
@@ -269,7 +266,7 @@ class CINNModule(LightningBase):
         x = {d: batch[d] for d in DOMAINS}
         cls = {d: self._classes(batch, d, len(x[d]), x[d]) for d in DOMAINS}
         rows = {d: batch.get(f"{d}_rows") for d in DOMAINS}  # PAT crops' depth offsets
-        row0 = {d: _row0(batch, d) for d in DOMAINS}
+        row0 = {d: crop_row0(batch, d) for d in DOMAINS}
         w_adv = self.adv_weight_now()
         adversarial = len(self.discs) > 0
 
@@ -353,43 +350,11 @@ class CINNModule(LightningBase):
 
     # ---------------------------------------------------------------- validation
 
-    def _label_free_scores(self, batch: dict[str, Tensor]) -> dict[str, Tensor]:
-        """Figures that need no label: latent health per domain and MMD² of the (stochastic when
-        the model can sample) sim→real transfer against unlabelled real validation data, in the
-        real domain's standardised coordinates. ``val/mmd_transfer`` can pick checkpoints."""
-        from .label_free import mmd2_unbiased
-
-        out = {}
-        # a fixed stream: the same noise at every validation, so the figures compare checkpoints
-        # (and validation takes nothing from the training streams)
-        gen = torch.Generator(device=batch["sim"].device).manual_seed(12345)
-        for d in DOMAINS:  # with the noise training adds: the distribution the flow models
-            x_d = batch[d]
-            if self.model.can_sample(d):
-                x_d = self.model.add_source_noise(x_d, d, gen)
-            z_d, _ = self.model.encode(x_d, d, row0=_row0(batch, d))
-            z_d = z_d.movedim(1, -1).reshape(-1, z_d.shape[1]) if z_d.ndim == 4 else z_d
-            out[f"val/latent_std_{d}"] = z_d.std(0).median()
-        sample = self.model.can_sample("sim")
-        fake = self.model.transfer(
-            batch["sim"], "sim", "real", sample=sample, generator=gen, row0=_row0(batch, "sim")
-        )
-        out["val/mmd_transfer"] = mmd2_unbiased(
-            self._disc_in(fake, "real"), self._disc_in(batch["real"], "real")
-        )
-        if self.cfg.trainer.select_by == "val/c2st_transfer":  # only then: seconds each time
-            from .label_free import c2st_transfer
-
-            norm = self.model.hyper.get("norm", "l2")
-            c2st = c2st_transfer(fake, batch["real"], norm)
-            out["val/c2st_transfer"] = torch.tensor(c2st, device=fake.device)
-        return out
-
     def validation_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
         xs, xr = batch["sim"], batch["real"]
-        nll = {d: self.model.nll(batch[d], d, row0=_row0(batch, d)) for d in DOMAINS}
-        fake_r = self.model.transfer(xs, "sim", "real", row0=_row0(batch, "sim"))
-        back = self.model.transfer(fake_r, "real", "sim", row0=_row0(batch, "sim"))
+        nll = {d: self.model.nll(batch[d], d, row0=crop_row0(batch, d)) for d in DOMAINS}
+        fake_r = self.model.transfer(xs, "sim", "real", row0=crop_row0(batch, "sim"))
+        back = self.model.transfer(fake_r, "real", "sim", row0=crop_row0(batch, "sim"))
         ref_m, ref_s = spectral_moments(self._disc_in(xr, "real"))
         gaps = {}
         for name, v in (
@@ -400,7 +365,8 @@ class CINNModule(LightningBase):
             gaps[name] = (m - ref_m).abs().mean() + (s - ref_s).abs().mean()
         rt = (back - xs).abs().amax() / xs.abs().amax().clamp_min(1e-12)
         loss = 0.5 * (nll["sim"] + nll["real"]) / LN2
-        scores = self._label_free_scores(batch)
+        with_c2st = self.cfg.trainer.select_by == "val/c2st_transfer"  # seconds each time
+        scores = label_free_scores(self.model, batch, self._disc_in, with_c2st=with_c2st)
         self.log_dict(scores, sync_dist=True)
         key = self.cfg.trainer.select_by
         if key:  # checkpoint choice: only once the adversarial term is fully on

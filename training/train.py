@@ -10,6 +10,7 @@ without); configs count *iterations* and :func:`build_trainer` converts.
 from __future__ import annotations
 
 import json
+import logging
 import time
 import warnings
 from collections.abc import Callable
@@ -76,6 +77,19 @@ def steps_per_iteration(cfg: Config) -> int:
     return 2 if cfg.loss.adv_weight > 0 else 1
 
 
+class _NoTips(logging.Filter):
+    """Drops Lightning's advertising lines ("💡 Tip: ... try installing litlogger")."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("💡 Tip")
+
+
+def _quiet_lightning_tips() -> None:
+    log = logging.getLogger("lightning.pytorch.utilities.rank_zero")
+    if not any(isinstance(f, _NoTips) for f in log.filters):
+        log.addFilter(_NoTips())
+
+
 def build_trainer(cfg: Config, n_batches: int):
     """The Lightning ``Trainer`` of ``cfg`` for epochs of ``n_batches`` batches.
 
@@ -84,6 +98,8 @@ def build_trainer(cfg: Config, n_batches: int):
     ``n_batches`` so that short epochs still log and validate.
     """
     import lightning as L
+
+    _quiet_lightning_tips()
     from lightning.pytorch.callbacks import ModelCheckpoint
 
     from .rng_state import RNGState
@@ -189,6 +205,9 @@ def train(
     trainer = build_trainer(cfg, n_batches)
     warnings.filterwarnings("ignore", message=".*dataloader is not resumable.*")  # EpochSampler
     warnings.filterwarnings("ignore", message=".*does not have many workers.*")
+    # manual optimisation checkpoints after the step, by design (the docs say so); Lightning
+    # would print a 13-line code example at every run
+    warnings.filterwarnings("ignore", message=".*no pre-optimization state was saved.*")
     t_fit = time.perf_counter()
     # a resumed checkpoint is unpickled with weights_only=True: no code in it runs
     trainer.fit(module, datamodule=dm, ckpt_path=resume, weights_only=True)

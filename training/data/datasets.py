@@ -91,6 +91,12 @@ class SpectraBatches(_EpochBatches):
         return out
 
 
+def crop_row0(batch: dict[str, torch.Tensor], domain: str) -> torch.Tensor | int:
+    """The first image row of each of ``domain``'s crops ``(B,)`` in a :class:`CropBatches`
+    batch, or 0 (spectra, whole images): the depth offset the PAT model is conditioned on."""
+    return batch.get(f"{domain}_rows", 0)
+
+
 class CropBatches(_EpochBatches):
     """PAT training batches: item ``i`` is ``{"sim": (B, bands, c, c), "real": (B, bands, c, c)}``
     plus ``"sim_rows"``, ``"real_rows"`` ``(B,)``: each crop's first image row (its depth offset).
