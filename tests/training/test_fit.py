@@ -173,6 +173,8 @@ def test_ema_weights_are_what_checkpoints_and_model_files_carry(tiny_run, tmp_pa
     key = next(k for k in ckpt["state_dict"] if k.startswith("model.flow") and "weight" in k)
     averaged, raw = ckpt["state_dict"][key], ckpt["current_model_state"][key]
     assert not torch.equal(averaged, raw)  # the average lags the raw weights
+    assert int(ckpt["state_dict"]["iteration"]) == 4  # counters are not averaged
+    assert json.loads((tmp_path / "run/summary.json").read_text())["iterations"] == 8
     out = tmp_path / "ema.safetensors"
     assert main(["export", str(mid), "--out", str(out)]) == 0
     exported = load_model(out).state_dict()[key[len("model.") :]]
