@@ -55,6 +55,12 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--chunk", type=int, default=None, help="pixels (HSI) / images (PAT) per batch")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     p.add_argument("--resample", action="store_true", help="interpolate onto the model's grid")
+    p.add_argument(
+        "--row0",
+        type=int,
+        default=0,
+        help="PAT: rows between the probe surface and the images' first row (depth models)",
+    )
     p.add_argument("--samples", type=int, default=0, help="stochastic realisations per file")
     p.add_argument("--seed", type=int, default=0, help="seed of the first realisation")
     p.add_argument("--overwrite", action="store_true", help="redo files that are already done")
@@ -171,6 +177,8 @@ def transfer_one(job: Job, model, src: str, tgt: str, args, context: dict, progr
     stochastic = "sample" in inspect.signature(transfer_image).parameters
     for k, (output, seed) in enumerate(zip(job.outputs, job.seeds, strict=True)):
         kwargs = {"sample": True, "seed": seed} if seed is not None else {}
+        if args.row0:
+            kwargs["row0"] = args.row0
         if seed is not None and not stochastic:
             raise UsageError("this napari_cinn has no stochastic transfer (transfer_image sample)")
         result = transfer_image(
@@ -231,6 +239,13 @@ def run(args: argparse.Namespace) -> int:
                 f"{src!r} lacks (loss.dequantize=matched or camera), so it transfers "
                 "deterministically only"
             )
+        if args.row0 and getattr(model, "modality", "pat") != "pat":
+            raise UsageError(
+                f"--row0: {Path(args.model).name} is a {model.modality} model; "
+                "only PAT images have a depth"
+            )
+        if args.row0 < 0:
+            raise UsageError(f"--row0 must be 0 or more (rows), got {args.row0}")
         try:
             device = resolve_device(args.device)
         except ValueError as err:
@@ -255,6 +270,7 @@ def run(args: argparse.Namespace) -> int:
             "direction": f"{src}→{tgt}",
             "device": str(device),
             "resampled": bool(args.resample),
+            **({"row0": args.row0} if args.row0 else {}),
         },
     }
     todo = [j for j in jobs if args.overwrite or not j.done()]

@@ -38,12 +38,13 @@ def _spatial_blocks(shape: tuple[int, ...], budget: int) -> Iterator[tuple]:
             yield (*idx, slice(y0, min(y0 + rows_per, spatial[-2])))
 
 
-def _apply(model, x: torch.Tensor, kind: str, src, tgt, cls, gen=None) -> torch.Tensor:
+def _apply(model, x: torch.Tensor, kind: str, src, tgt, cls, gen=None, row0=0) -> torch.Tensor:
     if kind == "transfer":
-        return model.transfer(x, src, tgt, classes=cls, sample=gen is not None, generator=gen)
+        sample = gen is not None
+        return model.transfer(x, src, tgt, classes=cls, sample=sample, generator=gen, row0=row0)
     if kind == "encode":
-        return model.encode(x, src, classes=cls)[0]
-    return model.log_likelihood(x, src, classes=cls)
+        return model.encode(x, src, classes=cls, row0=row0)[0]
+    return model.log_likelihood(x, src, classes=cls, row0=row0)
 
 
 def _chunk_workers(dev: torch.device) -> int:
@@ -116,7 +117,7 @@ def hsi_chunks(
 
 
 def pat_chunks(
-    model, img, result, kind, *, src, tgt, classes, chunk, dev, progress, cancel, gen=None
+    model, img, result, kind, *, src, tgt, classes, chunk, dev, progress, cancel, gen=None, row0=0
 ):
     bands = img.shape[0]
     h, w = img.shape[-2:]
@@ -149,7 +150,7 @@ def pat_chunks(
             cls = torch.as_tensor(
                 np.pad(c, ((0, 0), (0, ph), (0, pw)), mode="edge"), device=dev
             ).long()
-        y = _apply(model, x, kind, src, tgt, cls, gen).float().cpu().numpy()
+        y = _apply(model, x, kind, src, tgt, cls, gen, row0).float().cpu().numpy()
         if kind == "likelihood":  # one value per image: a constant map
             vals = np.broadcast_to(y[:, None, None], (len(y), h, w)).copy()
             vals[bad] = np.nan

@@ -9,6 +9,7 @@ progress per chunk and can be cancelled between chunks without leaving partial r
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -94,8 +95,10 @@ def _run(
     cancel,
     out,
     seed=None,
+    row0: int = 0,
 ) -> np.ndarray:
     img = _as_image(model, image, wavelengths, resample)
+    row0 = _check_row0(model, row0)
     dev = resolve_device(device)
     model = model.to(dev).eval()
     gen = None
@@ -109,7 +112,7 @@ def _run(
         if tuple(out.shape) != tuple(out_shape):
             raise ValueError(f"`out` has shape {tuple(out.shape)}, expected {tuple(out_shape)}")
         result = out
-    runner = hsi_chunks if model.modality == "hsi" else pat_chunks
+    runner = hsi_chunks if model.modality == "hsi" else partial(pat_chunks, row0=row0)
     try:
         with torch.inference_mode():
             runner(
@@ -131,6 +134,15 @@ def _run(
             out[...] = np.nan  # nothing half-done is left behind
         raise
     return result
+
+
+def _check_row0(model: DomainTransferModel, row0) -> int:
+    """``row0`` as an int; only PAT images have a depth, so HSI models accept 0 alone."""
+    if isinstance(row0, bool) or not isinstance(row0, int | np.integer) or row0 < 0:
+        raise ValueError(f"row0 must be a non-negative integer (pixels), got {row0!r}")
+    if row0 and model.modality != "pat":
+        raise ValueError(f"row0 is the depth of a PAT image's first row; {model.modality} has none")
+    return int(row0)
 
 
 def _sample_seed(model: DomainTransferModel, src, sample: bool, seed: int | None) -> int | None:
@@ -159,6 +171,7 @@ def transfer_image(
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
     out: np.ndarray | None = None,
+    row0: int = 0,
     sample: bool = False,
     seed: int | None = None,
 ) -> np.ndarray:
@@ -182,6 +195,8 @@ def transfer_image(
         variability; False (default) is the deterministic transfer
     seed : seed of that draw (None with ``sample``: a random one); the same seed and chunk size
         give the same realisation
+    row0 : PAT only: how many pixel rows below the probe surface the image's first row lies, for
+        models conditioned on depth (``depth_condition``); 0 (default) = the image starts there
 
     Returns
     -------
@@ -203,6 +218,7 @@ def transfer_image(
         progress=progress,
         cancel=cancel,
         out=out,
+        row0=row0,
         seed=_sample_seed(model, src, sample, seed),
     )
 
@@ -220,11 +236,12 @@ def encode_image(
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
     out: np.ndarray | None = None,
+    row0: int = 0,
 ) -> np.ndarray:
     """Latent codes ``(latent_dims, y, x)`` of an image under ``domain`` (latent_dims = bands).
 
     For PAT models the multi-scale latent is packed into the image's shape; only HSI latents are
-    per-pixel codes.
+    per-pixel codes. ``row0``: as in :func:`transfer_image`.
     """
     return _run(
         model,
@@ -241,6 +258,7 @@ def encode_image(
         progress=progress,
         cancel=cancel,
         out=out,
+        row0=row0,
     )
 
 
@@ -257,12 +275,13 @@ def likelihood_image(
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
     out: np.ndarray | None = None,
+    row0: int = 0,
 ) -> np.ndarray:
     """Map ``(y, x)`` of log p(x | domain) per dimension (nats): how typical each pixel is of ``domain``.
 
     HSI: per pixel. PAT: one value per image, broadcast over its pixels. Flow likelihoods are poor
     out-of-distribution scores (Nalisnick et al. 2019): compare maps against held-out data of the
-    domain before reading them as "realism".
+    domain before reading them as "realism". ``row0``: as in :func:`transfer_image`.
     """
     return _run(
         model,
@@ -279,4 +298,5 @@ def likelihood_image(
         progress=progress,
         cancel=cancel,
         out=out,
+        row0=row0,
     )

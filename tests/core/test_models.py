@@ -168,7 +168,13 @@ def test_pat_depth_condition_reads_the_crop_row_and_survives_the_model_file(tmp_
         assert torch.allclose(z[0], z_top[0], atol=1e-6)
         assert (z[1] - z_top[1]).abs().mean() > 1e-4, "a deeper crop must be coded differently"
         whole = m.transfer(crops[:1], "sim", "real")
+        deep = m.transfer(crops[1:], "sim", "real", row0=40)
     loaded = load_model(save_model(m, tmp_path / "depth.safetensors"))
     assert loaded.hyper["depth_condition"] == 32.0
     out = transfer_image(loaded, crops[0].numpy(), "sim", "real", device="cpu")
     np.testing.assert_allclose(out, whole[0].numpy(), atol=1e-5)
+    # an image cut 40 rows below the probe: transfer_image(row0=40) codes it at that depth
+    cut = transfer_image(loaded, crops[1].numpy(), "sim", "real", device="cpu", row0=40)
+    np.testing.assert_allclose(cut, deep[0].numpy(), atol=1e-5)
+    top = transfer_image(loaded, crops[1].numpy(), "sim", "real", device="cpu")
+    assert np.abs(cut - top).mean() > 1e-5

@@ -35,6 +35,17 @@ def test_a_chunk_that_is_no_positive_count_is_refused(hsi, pat, chunk):
             transfer_image(model, _image(), "sim", "real", chunk=chunk, device="cpu")
 
 
+@pytest.mark.parametrize("row0", [-1, 2.5, True])
+def test_a_row0_that_is_no_row_is_refused(pat, row0):
+    with pytest.raises(ValueError, match="row0 must be a non-negative integer"):
+        transfer_image(pat, _image(), "sim", "real", device="cpu", row0=row0)
+
+
+def test_row0_on_a_hsi_model_is_refused_as_meaningless(hsi):
+    with pytest.raises(ValueError, match="depth of a PAT image's first row; hsi has none"):
+        transfer_image(hsi, _image(), "sim", "real", device="cpu", row0=8)
+
+
 def test_an_integer_out_is_refused_before_it_truncates(hsi):
     out = np.zeros((4, 8, 8), np.int16)
     with pytest.raises(ValueError, match="floating-point.*int16"):

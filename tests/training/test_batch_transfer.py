@@ -106,3 +106,29 @@ def test_usage_errors_exit_2_with_one_sentence(tmp_path, model_file, capsys):
     argv = ["transfer", "--model", str(deterministic), str(study), "--out", str(tmp_path / "o")]
     assert main([*argv, "--direction", "sim→real", "--samples", "2"]) == 2
     assert "transfers deterministically only" in capsys.readouterr().err
+    assert main([*base, "--direction", "sim→real", "--row0", "20"]) == 2
+    assert "is a hsi model; only PAT images have a depth" in capsys.readouterr().err
+
+
+def test_pat_images_cut_below_the_probe_transfer_at_their_depth(tmp_path, perturb):
+    """``--row0``: a PAT image that starts 40 rows below the probe is transferred as
+    ``transfer_image(..., row0=40)`` does, and the provenance says so."""
+    from napari_cinn.core import transfer_image
+    from napari_cinn.core.spectra import PAT_WAVELENGTHS
+
+    m = perturb(
+        build_model("pat", n_scales=2, blocks_per_scale=[1, 1], hidden=8, depth_condition=32.0)
+    )
+    model = save_model(m, tmp_path / "depth.safetensors")
+    cube = np.random.default_rng(2).uniform(0.1, 1.0, (16, 16, 16)).astype(np.float32)
+    study = tmp_path / "study"
+    study.mkdir()
+    write_spectral(study / "cut.npz", SpectralImage(cube, PAT_WAVELENGTHS))
+    argv = ["transfer", "--model", str(model), "--direction", "sim->real", str(study)]
+    assert main([*argv, "--out", str(tmp_path / "o"), "--row0", "40", "--no-progress"]) == 0
+    got = np.asarray(read_spectral(tmp_path / "o" / "cut.npz").data)
+    want = transfer_image(load_model(model), cube, "sim", "real", device="cpu", row0=40)
+    np.testing.assert_allclose(got, want, atol=1e-5)
+    assert not np.allclose(got, transfer_image(load_model(model), cube, "sim", "real"), atol=1e-4)
+    provenance = json.loads((tmp_path / "o" / "cut.provenance.json").read_text())
+    assert provenance["row0"] == 40
