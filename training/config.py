@@ -33,6 +33,9 @@ class DataConfig:
     sim: str = ""  # folder (or file) of simulated, labelled images
     real: str = ""  # folder (or file) of real images; their labels are never read
     val_fraction: float = 0.2  # share of subjects (files) held out for validation, per domain
+    # which subjects are held out: -1 follows the run's seed; a fixed value keeps one split across
+    # training seeds, so their spread is the training's own and not the split's
+    split_seed: int = -1
     batch_size: int = 1024  # HSI: spectra per domain per batch; PAT: crops per domain per batch
     samples_per_epoch: int = 65536  # HSI: spectra per domain per epoch; PAT: crops per epoch
     crop: int = 64  # PAT crop edge (px); a multiple of 2**n_scales of the model

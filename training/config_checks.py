@@ -19,6 +19,7 @@ INF = math.inf
 RANGES: dict[str, tuple[float, float, bool, bool]] = {
     "seed": (0, 2**32 - 1, False, False),
     "data.val_fraction": (0, 1, False, True),
+    "data.split_seed": (-1, 2**32 - 1, False, False),
     "data.batch_size": (1, 2**24, False, False),
     "data.samples_per_epoch": (1, 2**40, False, False),
     "data.crop": (1, 2**16, False, False),

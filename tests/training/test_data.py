@@ -42,6 +42,24 @@ def test_split_is_by_subject_and_real_labels_are_dropped(tmp_path):
     assert "sim_labels" in batch and "real_labels" not in batch
 
 
+def test_split_seed_keeps_one_split_across_training_seeds(tmp_path):
+    """``data.split_seed``: runs with different seeds hold out the same subjects; without it the
+    split follows the run's seed."""
+    from napari_cinn_training.config import config_from_dict
+    from napari_cinn_training.data import prepare_config
+
+    sim, real = write_hsi_folders(tmp_path, n_files=8)
+
+    def held_out(seed: int, split_seed: int = -1) -> tuple:
+        data = {"sim": str(sim), "real": str(real), "val_fraction": 0.25, "split_seed": split_seed}
+        cfg = config_from_dict({"modality": "hsi", "seed": seed, "data": data})
+        val = prepare_config(cfg).val
+        return tuple(sorted(s.subject for d in ("sim", "real") for s in val[d].subjects))
+
+    assert len({held_out(seed, split_seed=3) for seed in range(4)}) == 1
+    assert len({held_out(seed) for seed in range(4)}) > 1
+
+
 def test_files_are_indexed_without_reading_their_pixels(tmp_path):
     sim, real = write_hsi_folders(tmp_path, n_files=2, ext=".npy")
     data = prepare(sim, real, "hsi", val_fraction=0.0)

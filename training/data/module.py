@@ -146,14 +146,15 @@ def prepare(
 
 def prepare_config(cfg) -> TrainingData:
     """:func:`prepare` with the data section, modality and seed of a run's ``Config``: the same
-    split for ``cinn-train fit`` and for what later reads the run's validation subjects."""
+    split for ``cinn-train fit`` and for what later reads the run's validation subjects
+    (``data.split_seed`` when set, else the run's seed)."""
     d = cfg.data
     return prepare(
         d.sim,
         d.real,
         cfg.modality,
         val_fraction=d.val_fraction,
-        seed=cfg.seed,
+        seed=cfg.seed if d.split_seed < 0 else d.split_seed,
         background=d.background,
         sampling=Sampling.from_config(d),
     )
