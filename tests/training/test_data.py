@@ -60,6 +60,15 @@ def test_split_seed_keeps_one_split_across_training_seeds(tmp_path):
     assert len({held_out(seed) for seed in range(4)}) > 1
 
 
+def test_no_held_out_subject_validates_on_the_training_subjects_and_says_so(tmp_path, caplog):
+    sim, real = write_hsi_folders(tmp_path, n_files=3)
+    with caplog.at_level("WARNING"):
+        data = prepare(sim, real, "hsi", val_fraction=0.0)
+    for d in ("sim", "real"):
+        assert data.val[d].subjects == data.train[d].subjects and len(data.train[d].subjects) == 3
+    assert "no subject held out for validation (val_fraction 0, 3 subject(s))" in caplog.text
+
+
 def test_files_are_indexed_without_reading_their_pixels(tmp_path):
     sim, real = write_hsi_folders(tmp_path, n_files=2, ext=".npy")
     data = prepare(sim, real, "hsi", val_fraction=0.0)

@@ -53,8 +53,10 @@ def split_subjects(
     train, val = part
     if not val.subjects:
         log.warning(
-            "%s: only %d subject(s): validation reuses the training subjects",
+            "%s: no subject held out for validation (val_fraction %g, %d subject(s)): "
+            "validation reuses the training subjects",
             data.domain,
+            val_fraction,
             len(names),
         )
         val = train
