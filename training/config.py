@@ -145,8 +145,8 @@ class TrainerConfig:
     # of the transfer against unlabelled real validation data; or "val/c2st_transfer", a two-sample
     # classifier between them, 1-2 s more per validation); "" keeps only the last one
     select_by: str = ""
-    # not in the paper: an exponential moving average of all weights (Lightning's
-    # EMAWeightAveraging), used for validation, checkpoints and the exported model; 0 = off
+    # not in the paper: an exponential moving average of all weights (Lightning's weight
+    # averaging, train.weight_ema), used for validation, checkpoints and the exported model; 0 = off
     ema_decay: float = 0.0
     val_check_interval: Any = 1.0
     num_threads: int = 0  # torch CPU threads (0: leave torch's default)
