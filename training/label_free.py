@@ -77,13 +77,13 @@ def label_free_scores(
     data in the real domain's standardised coordinates (``standardise(x, domain)``); with
     ``with_c2st`` also the C2ST AUC (seconds). Either can pick checkpoints (``trainer.select_by``).
     """
-    from .data import crop_row0
+    from .data import DOMAINS, crop_row0
 
     out = {}
     # a fixed stream: the same noise at every validation, so the figures compare checkpoints
     # (and validation takes nothing from the training streams)
     gen = torch.Generator(device=batch["sim"].device).manual_seed(12345)
-    for d in ("sim", "real"):  # with the noise training adds: the distribution the flow models
+    for d in DOMAINS:  # with the noise training adds: the distribution the flow models
         x_d = batch[d]
         if model.can_sample(d):
             x_d = model.add_source_noise(x_d, d, gen)

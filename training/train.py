@@ -114,11 +114,11 @@ def build_trainer(cfg: Config, n_batches: int):
     ``n_batches`` so that short epochs still log and validate.
     """
     import lightning as L
-
-    _quiet_lightning_tips()
     from lightning.pytorch.callbacks import ModelCheckpoint
 
     from .rng_state import RNGState
+
+    _quiet_lightning_tips()  # before the Trainer is built: it logs the tip then
 
     t = cfg.trainer
     out = Path(t.out_dir)
