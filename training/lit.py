@@ -243,13 +243,13 @@ class CINNModule(LightningBase):
         sigma = self.cfg.disc.instance_noise
         return self.discs[d](v + sigma * randn_like(self, v) if sigma > 0 else v)
 
-    def _pixels(self, x: Tensor, rows: Tensor | None) -> Tensor:
+    def _pixels(self, x: Tensor, row0: Tensor | int) -> Tensor:
         """``disc.pixel_samples`` unit-norm pixel spectra of images ``x`` (raw units), drawn ∝
         squared norm from the module's own stream (with their depth if ``disc.pixel_depth``):
         what the pixel discriminators judge."""
         disc = self.cfg.disc
         gen = noise_generator(self, x.device)
-        return pixel_spectra(x, disc.pixel_samples, gen, rows, disc.pixel_depth)
+        return pixel_spectra(x, disc.pixel_samples, gen, row0, disc.pixel_depth)
 
     def _disc_in(self, x: Tensor, d: str) -> Tensor:
         return self.model.preprocess(x, self._idx(d, x))
@@ -265,8 +265,7 @@ class CINNModule(LightningBase):
         opt_g = opts[0]
         x = {d: batch[d] for d in DOMAINS}
         cls = {d: self._classes(batch, d, len(x[d]), x[d]) for d in DOMAINS}
-        rows = {d: batch.get(f"{d}_rows") for d in DOMAINS}  # PAT crops' depth offsets
-        row0 = {d: crop_row0(batch, d) for d in DOMAINS}
+        row0 = {d: crop_row0(batch, d) for d in DOMAINS}  # PAT crops' depth offsets
         w_adv = self.adv_weight_now()
         adversarial = len(self.discs) > 0
 
@@ -290,7 +289,7 @@ class CINNModule(LightningBase):
                     raw = self.model.decode(z[src], tgt, cls[src], row0=row0[src])
                     fakes[tgt] = self._disc_in(raw, tgt)
                     if tgt in self.pixel_discs:
-                        pixels[tgt] = self._pixels(raw, rows[src])
+                        pixels[tgt] = self._pixels(raw, row0[src])
             if w_tr > 0:
                 move = 0.5 * sum(
                     ((fakes[other[d]] - self._anchor(x[d], d, other[d])) ** 2).mean()
@@ -321,7 +320,7 @@ class CINNModule(LightningBase):
                 for d in DOMAINS
             )
             if pixels:
-                own = {d: self._pixels(x[d], rows[d]) for d in DOMAINS}
+                own = {d: self._pixels(x[d], row0[d]) for d in DOMAINS}
                 d_px = pixel_discriminator_loss(self.pixel_discs, own, pixels)
                 d_loss = d_loss + self.cfg.disc.pixel_weight * d_px
                 self.log("train/d_pixel_loss", d_px, on_step=True)

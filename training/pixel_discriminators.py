@@ -22,15 +22,16 @@ def pixel_spectra(
     x: Tensor,
     n: int,
     generator: torch.Generator | None = None,
-    row0: Tensor | None = None,
+    row0: Tensor | int = 0,
     depth_scale: float = 0.0,
 ) -> Tensor:
     """``n`` pixels of images ``x`` ``(b, bands, H, W)`` as unit-norm spectra ``(n, bands)``,
     drawn with replacement with probability ∝ squared norm: bright pixels (vessels, skin), whose
     spectral shape a pixel classifier reads, instead of the dark background's noise.
 
-    ``depth_scale > 0`` appends each pixel's image row (``row0`` ``(b,)``: the crops' first rows)
-    over ``depth_scale``: ``(n, bands + 1)``, so a discriminator judges spectrum *and* depth."""
+    ``depth_scale > 0`` appends each pixel's image row (``row0``: the crops' first rows ``(b,)``,
+    or one int for all) over ``depth_scale``: ``(n, bands + 1)``, so a discriminator judges
+    spectrum *and* depth."""
     b, bands, h, w = x.shape
     p = x.movedim(1, -1).reshape(-1, bands)
     power = p.detach().pow(2).sum(1)
@@ -41,7 +42,8 @@ def pixel_spectra(
     q = q / q.norm(dim=1, keepdim=True).clamp_min(1e-12)
     if depth_scale <= 0:
         return q
-    row = (idx // w) % h + (0 if row0 is None else row0.to(idx.device)[idx // (h * w)])
+    off = torch.as_tensor(row0, device=idx.device)
+    row = (idx // w) % h + (off[idx // (h * w)] if off.ndim else off)
     return torch.cat([q, (row.to(q.dtype) / depth_scale)[:, None]], 1)
 
 
