@@ -130,6 +130,7 @@ def validation_c2st(model_path: Path, val: dict[str, np.ndarray]) -> float:
     import torch
 
     from napari_cinn.core import load_model
+    from napari_cinn_training.data import crop_row0
     from napari_cinn_training.label_free import c2st_transfer
 
     model = load_model(str(model_path), device="cpu")
@@ -141,7 +142,7 @@ def validation_c2st(model_path: Path, val: dict[str, np.ndarray]) -> float:
             "real",
             sample=model.can_sample("sim"),
             generator=gen,
-            row0=torch.as_tensor(val.get("sim_rows", 0)),  # PAT crops' depth offsets
+            row0=torch.as_tensor(crop_row0(val, "sim")),  # PAT crops' depth offsets
         )
     return c2st_transfer(fake, val["real"], model.hyper.get("norm", "l2"))
 
