@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 from cinn_train_helpers import write_hsi_folders
 
+from napari_cinn.core.spectra import HSI_WAVELENGTHS
 from napari_cinn_training.cli import main
 
 
@@ -53,3 +55,48 @@ def test_an_envi_pair_is_one_subject(tmp_path):
     assert sorted(p.suffix for p in sim.iterdir() if p.stem == "sim_00") == [".hdr", ".img"]
     images = load_folder(sim, "sim")
     assert [img.path.name for img in images] == ["sim_00.hdr", "sim_01.hdr", "sim_02.hdr"]
+
+
+def _unlabelled_folder(folder, value: float, wavelengths):
+    """Cubes without masks, every value ``value``: what a fit saw is plain to read back."""
+    from napari_cinn.io import SpectralImage, write_spectral
+
+    folder.mkdir(parents=True)
+    for i in range(3):
+        cube = np.full((wavelengths.size, 8, 8), value, np.float32)
+        write_spectral(folder / f"u_{i}.npz", SpectralImage(cube, wavelengths.copy()))
+    return folder
+
+
+def test_fit_real_gives_a_baseline_the_same_real_data_as_the_model(tmp_path, capsys):
+    """--fit-real: a baseline fits on the named (unlabelled) folder, not on the evaluation
+    subjects' real-train half, and the report says which it was."""
+    sim, real = write_hsi_folders(tmp_path / "data", n_files=4)
+    seen = tmp_path / "seen.npy"
+    py = tmp_path / "spy.py"
+    py.write_text(
+        "import numpy as np\n"
+        "def fit(sim, real, out=''):\n"
+        "    np.save(out, real)\n"
+        "    return lambda x: x\n"
+    )
+    own = _unlabelled_folder(tmp_path / "own_real", 5.0, HSI_WAVELENGTHS)
+    args = ("--method", str(py), "--option", f"out={seen}")
+    assert _evaluate(sim, real, tmp_path / "r", *args, "--fit-real", str(own)) == 0
+    fitted = np.load(seen)
+    assert fitted.shape == (3 * 40, HSI_WAVELENGTHS.size) and np.all(fitted == 5.0)
+    metrics = json.loads((tmp_path / "r" / "metrics.json").read_text())
+    assert metrics["fit_real"] == str(own)
+    assert f"unlabelled real spectra of: {own}" in (tmp_path / "r" / "report.md").read_text()
+
+    assert _evaluate(sim, real, tmp_path / "d", *args) == 0  # default: the split's real half
+    assert not np.any(np.load(seen) == 5.0)
+    default = json.loads((tmp_path / "d" / "metrics.json").read_text())
+    assert default["fit_real"] == "real-train half of each split"
+
+    other = _unlabelled_folder(tmp_path / "other", 1.0, HSI_WAVELENGTHS[:-1] + 1)
+    capsys.readouterr()
+    assert _evaluate(sim, real, tmp_path / "g", *args, "--fit-real", str(other)) == 1
+    err = capsys.readouterr().err
+    assert f"fit-real {other / 'u_0.npz'}" in err and "sim" in err
+    assert not (tmp_path / "g").exists()  # nothing half-written

@@ -58,6 +58,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="pixels per image given to a method's fit (unlabelled sim and real-train "
         "spectra; default: --pixels)",
     )
+    parser.add_argument(
+        "--fit-real",
+        dest="fit_real",
+        type=Path,
+        metavar="DIR",
+        help="real images (masks not read) that fitted baselines fit on instead of each split's "
+        "real-train half: pass the real training folder of the model you compare with, so that "
+        "both methods see the same data",
+    )
     parser.add_argument("--out", type=Path, required=True, help="report folder")
     parser.add_argument(
         "--seeds",
@@ -132,6 +141,7 @@ def run(args: argparse.Namespace) -> int:
             args.method,
             options=options,
             fit_pixels=args.fit_pixels,
+            fit_real=args.fit_real,
             seeds=args.seeds,
             pixels_per_image=args.pixels,
             norm=args.norm,

@@ -31,8 +31,12 @@ class LabelledImage:
     label_names: dict[int, str] = field(default_factory=dict)
 
 
-def read_labelled(path: Path) -> LabelledImage:
-    """Read one labelled cube; raise :class:`EvaluationError` naming the file and the problem."""
+def read_labelled(path: Path, labelled: bool = True) -> LabelledImage:
+    """Read one labelled cube; raise :class:`EvaluationError` naming the file and the problem.
+
+    ``labelled=False``: any mask is dropped and every pixel reads as unlabelled (0), for data
+    whose labels must not be used (the unlabelled real images a baseline fits on).
+    """
     try:
         img = read_spectral(path)
         data, wl, labels = img.data, np.asarray(img.wavelengths), img.labels
@@ -45,6 +49,8 @@ def read_labelled(path: Path) -> LabelledImage:
         raise EvaluationError(f"{path}: expected a (bands, y, x) cube, got shape {data.shape}")
     if wl.shape != (data.shape[0],):
         raise EvaluationError(f"{path}: {wl.size} wavelengths for {data.shape[0]} bands")
+    if not labelled:
+        labels, names = np.zeros(data.shape[1:], dtype=np.int64), {}
     if labels is None:
         raise EvaluationError(
             f"{path}: no label mask (expected {path.with_suffix('')}_labels.npy or a 'labels' key)"
@@ -58,8 +64,13 @@ def read_labelled(path: Path) -> LabelledImage:
     return LabelledImage(path, data, wl, labels.astype(np.int64), names)
 
 
-def load_folder(folder: Path | str, role: str = "data") -> list[LabelledImage]:
-    """All labelled cubes in ``folder`` (one subject each), checked for one wavelength grid."""
+def load_folder(
+    folder: Path | str, role: str = "data", labelled: bool = True
+) -> list[LabelledImage]:
+    """All cubes in ``folder`` (one subject each), checked for one wavelength grid.
+
+    ``labelled=False`` reads no masks (see :func:`read_labelled`).
+    """
     folder = Path(folder)
     if not folder.is_dir():
         raise EvaluationError(f"{role} folder {folder} does not exist")
@@ -77,7 +88,7 @@ def load_folder(folder: Path | str, role: str = "data") -> list[LabelledImage]:
             f"{role} folder {folder} holds no readable spectral images "
             f"(looked for {', '.join(READ_EXTENSIONS)})"
         )
-    images = [read_labelled(p) for p in files]
+    images = [read_labelled(p, labelled) for p in files]
     first = images[0]
     for img in images[1:]:
         if not same_grid(img.wavelengths, first.wavelengths):

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from napari_cinn.core.metrics import c2st_auc, frechet_distance, mmd2, per_wavelength_difference
+from napari_cinn.core.spectra import describe_grid, same_grid
 from napari_cinn_training.evaluate.classifiers import CLASSIFIERS, make_classifier, score
 from napari_cinn_training.evaluate.data import (
     EvaluationError,
@@ -135,6 +136,7 @@ def _one_seed(
     c2st_classifier,
     fit_pixels,
     samples=0,
+    fit_images=None,
 ):
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(real))
@@ -145,7 +147,7 @@ def _one_seed(
     s_train = sample_pixels(train, rng, per_image, classes)
     s_test = sample_pixels(test, rng, per_image, classes)
     fit_sim = sample_pixels(sim, rng, fit_pixels or per_image, None).spectra
-    fit_real = sample_pixels(train, rng, fit_pixels or per_image, None).spectra
+    fit_real = sample_pixels(fit_images or train, rng, fit_pixels or per_image, None).spectra
     t0 = time.perf_counter()
     info: dict = {}
     if samples and method.sample_transform is not None:  # K realisations: augmentation
@@ -285,15 +287,19 @@ def evaluate(
     options: Mapping[str, Any] | None = None,
     fit_pixels: int | None = None,
     samples: int = 0,
+    fit_real: Path | str | None = None,
 ):
     """Score a transfer method; returns ``(metrics dict, arrays of the first seed for figures)``.
 
     ``options`` go to the method's ``fit`` (see :func:`~.methods.resolve_method`); ``fit_pixels``
     is the number of pixels per image (default ``pixels_per_image``) of the unlabelled sim and
-    real-train spectra that ``fit`` gets.
+    real-train spectra that ``fit`` gets. ``fit_real``: a folder of real images (masks not read)
+    that fitted baselines fit on instead of each split's real-train half, e.g. the real training
+    folder of the model they are compared with, so that both see the same data.
     """
     sim = load_folder(sim_dir, "sim")
     real = load_folder(real_dir, "real")
+    fit_images = None if fit_real is None else load_folder(fit_real, "fit-real", labelled=False)
     return evaluate_images(
         sim,
         real,
@@ -310,6 +316,8 @@ def evaluate(
         options=options,
         fit_pixels=fit_pixels,
         samples=samples,
+        fit_real=fit_images,
+        fit_real_source=None if fit_real is None else str(fit_real),
     )
 
 
@@ -330,9 +338,16 @@ def evaluate_images(
     options: Mapping[str, Any] | None = None,
     fit_pixels: int | None = None,
     samples: int = 0,
+    fit_real: Sequence[LabelledImage] | None = None,
+    fit_real_source: str | None = None,
 ):
     """:func:`evaluate` on images already in memory (one :class:`LabelledImage` per subject)."""
     classes = check_pair(sim, real)
+    if fit_real is not None and not same_grid(fit_real[0].wavelengths, sim[0].wavelengths):
+        raise EvaluationError(
+            f"fit-real {fit_real[0].path} has {describe_grid(fit_real[0].wavelengths)}, "
+            f"sim {sim[0].path} has {describe_grid(sim[0].wavelengths)}"
+        )
     for kind in classifiers:
         make_classifier(kind, 0)
     if isinstance(method, str):
@@ -344,6 +359,8 @@ def evaluate_images(
     log(
         f"method {m.name}: {len(sim)} sim and {len(real)} real subjects, classes {classes.tolist()}"
     )
+    if fit_real is not None and m.fit is None:
+        log(f"  note: method {m.name} is not fitted here; the fit-real images are not used")
     per_clf: dict[str, dict[str, list[float]]] = {k: {} for k in classifiers}
     per_transfer: dict[str, list[float]] = {}
     figure_arrays = None
@@ -364,6 +381,7 @@ def evaluate_images(
             c2st_classifier,
             fit_pixels,
             samples,
+            fit_real,
         )
         figure_arrays = figure_arrays or arrays
         for kind, scores in result.items():
@@ -390,6 +408,10 @@ def evaluate_images(
         "c2st_classifier": c2st_classifier,
         "realisations": per_transfer.pop("realisations", [1])[0],
     }
+    if m.fit is not None:  # what the fitted method's real side was fitted on
+        metrics["fit_real"] = (
+            "real-train half of each split" if fit_real is None else fit_real_source or "(given)"
+        )
     for key in SCALARS:
         if key in per_clf[headline]:
             metrics[key] = _stats(per_clf[headline][key])

@@ -58,6 +58,13 @@ def markdown(metrics: dict) -> str:
         + ", ".join(f"{k} {v}" for k, v in metrics["classes"].items())
         + ".",
         "",
+    ]
+    if "fit_real" in metrics:
+        lines += [
+            f"The method's fit saw the unlabelled real spectra of: {metrics['fit_real']}.",
+            "",
+        ]
+    lines += [
         f"Headline classifier: `{metrics['headline_classifier']}`. Mean ± std over seeds.",
         "",
         "| figure | value |",
