@@ -268,6 +268,7 @@ class CINNModule(LightningBase):
         row0 = {d: crop_row0(batch, d) for d in DOMAINS}  # PAT crops' depth offsets
         w_adv = self.adv_weight_now()
         adversarial = len(self.discs) > 0
+        logged = self._step_logged()
 
         if adversarial:
             self.toggle_optimizer(opt_g)
@@ -296,15 +297,18 @@ class CINNModule(LightningBase):
                     for d in DOMAINS
                 )
                 loss = loss + w_tr * move
-                self.log("train/transport", move, on_step=True)
+                if logged:
+                    self.log("train/transport", move, on_step=True)
             if adversarial and w_adv > 0:
                 g = 0.5 * sum(lsgan_generator(self._judge(d, fakes[d])) for d in DOMAINS)
                 if pixels:
                     g_px = pixel_generator_loss(self.pixel_discs, pixels)
                     g = g + self.cfg.disc.pixel_weight * g_px
-                    self.log("train/g_pixel_loss", g_px, on_step=True)
+                    if logged:
+                        self.log("train/g_pixel_loss", g_px, on_step=True)
                 loss = loss + w_adv * g
-                self.log("train/g_loss", g, on_step=True)
+                if logged:
+                    self.log("train/g_loss", g, on_step=True)
         ok = self._step(
             opt_g, loss, list(self.model.parameters()), self.cfg.optim.grad_clip, "flow"
         )
@@ -323,28 +327,31 @@ class CINNModule(LightningBase):
                 own = {d: self._pixels(x[d], row0[d]) for d in DOMAINS}
                 d_px = pixel_discriminator_loss(self.pixel_discs, own, pixels)
                 d_loss = d_loss + self.cfg.disc.pixel_weight * d_px
-                self.log("train/d_pixel_loss", d_px, on_step=True)
+                if logged:
+                    self.log("train/d_pixel_loss", d_px, on_step=True)
             ok = self._step(
                 opt_d, d_loss, list(self.discs.parameters()), self.cfg.optim.disc_grad_clip, "disc"
             )
             self.untoggle_optimizer(opt_d)
-            self.log("train/d_loss", d_loss, on_step=True)
+            if logged:
+                self.log("train/d_loss", d_loss, on_step=True)
         if not ok:
             return
         self._bad_in_row = 0
         self.iteration += 1
         self._schedule_step()
-        self.log_dict(
-            {
-                "train/nll_bpd": loss_nll / LN2,
-                "train/nll_sim_bpd": nll["sim"] / LN2,
-                "train/nll_real_bpd": nll["real"] / LN2,
-                "train/adv_weight": w_adv,
-                "train/lr": opt_g.param_groups[0]["lr"],
-            },
-            on_step=True,
-        )
-        self.log("train/loss", loss, on_step=True, prog_bar=True)
+        if logged:
+            self.log_dict(
+                {
+                    "train/nll_bpd": loss_nll / LN2,
+                    "train/nll_sim_bpd": nll["sim"] / LN2,
+                    "train/nll_real_bpd": nll["real"] / LN2,
+                    "train/adv_weight": w_adv,
+                    "train/lr": opt_g.param_groups[0]["lr"],
+                },
+                on_step=True,
+            )
+            self.log("train/loss", loss, on_step=True, prog_bar=True)
         self._report(lambda: f"nll {loss_nll.item() / LN2:.3f} bpd, adv w {w_adv:.2f}")
 
     # ---------------------------------------------------------------- validation

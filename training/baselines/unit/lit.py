@@ -75,8 +75,9 @@ class UNITModule(LightningBase):
         self._bad_in_row = 0
         self.iteration += 1
         self._schedule_step()
-        self.log_dict({f"train/{k}": v for k, v in parts.items()}, on_step=True)
-        self.log("train/loss", loss, on_step=True, prog_bar=True)
+        if self._step_logged():
+            self.log_dict({f"train/{k}": v for k, v in parts.items()}, on_step=True)
+            self.log("train/loss", loss, on_step=True, prog_bar=True)
         self._report(
             lambda: (
                 f"loss {loss.item():.3f} recon {parts['recon'].item():.3f} "
