@@ -102,7 +102,9 @@ class LossConfig:
     dequantize_scale: float = 1.0  # multiplies the matched noise std
     # class condition of the real domain for models with n_classes: "random" (the paper: random
     # organ labels) or "pseudo" (soft labels from a classifier trained on sim only, applied to the
-    # linear-OT map of the real spectra; no real label is ever read)
+    # linear-OT map of the real spectra; no real label is ever read); "pseudo-noisy": the same
+    # classifier trained on the moved sim spectra plus the noise they lack against real (as the
+    # ot-noise baseline), so that it meets noisy real spectra as it was trained
     real_classes: str = "random"
     max_bad_steps: int = 25  # consecutive non-finite steps tolerated before the run stops
 
@@ -206,7 +208,7 @@ class Config:
             "ot.norm": (self.ot.norm, ("l1", "l2", "none")),
             "loss.transport_anchor": (self.loss.transport_anchor, ("moment-matching", "ot-linear")),
             "loss.dequantize": (self.loss.dequantize, ("none", "matched", "camera")),
-            "loss.real_classes": (self.loss.real_classes, ("random", "pseudo")),
+            "loss.real_classes": (self.loss.real_classes, ("random", "pseudo", "pseudo-noisy")),
         }
         for key, (value, allowed) in choices.items():
             if value not in allowed:

@@ -193,7 +193,7 @@ def _clear_previous_run(out: Path) -> None:
 
 def _pseudo_labels(cfg: Config, data) -> Callable[[Any, dict], None] | None:
     """For ``loss.real_classes: pseudo``: fit the cINN's real pseudo-labeller on sim labels."""
-    if cfg.method != "cinn" or cfg.loss.real_classes != "pseudo":
+    if cfg.method != "cinn" or not cfg.loss.real_classes.startswith("pseudo"):
         return None
 
     def prepare(module, arrays: dict) -> None:

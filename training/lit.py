@@ -115,7 +115,7 @@ class CINNModule(LightningBase):
         self.register_buffer("ot_b", torch.zeros(len(DOMAINS), bands))
         self.n_classes = int(getattr(self.model, "n_classes", 0))
         self.labeller = None
-        if cfg.loss.real_classes == "pseudo" and self.n_classes > 0:
+        if cfg.loss.real_classes.startswith("pseudo") and self.n_classes > 0:
             from .pseudo_labels import PseudoLabeller
 
             self.labeller = PseudoLabeller(bands, self.n_classes).requires_grad_(False)
@@ -147,7 +147,10 @@ class CINNModule(LightningBase):
             return
         from .pseudo_labels import fit_pseudo_labeller
 
-        fitted = fit_pseudo_labeller(sim, labels, real, self.n_classes, seed=self.cfg.seed)
+        noisy = self.cfg.loss.real_classes == "pseudo-noisy"
+        fitted = fit_pseudo_labeller(
+            sim, labels, real, self.n_classes, seed=self.cfg.seed, noisy=noisy
+        )
         self.labeller.load_state_dict(fitted.state_dict())
 
     def _fit_source_noise(self, arrays: dict[str, np.ndarray]) -> None:

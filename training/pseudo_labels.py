@@ -66,15 +66,26 @@ def fit_pseudo_labeller(
     n_classes: int,
     seed: int = 0,
     steps: int = 600,
+    noisy: bool = False,
 ) -> PseudoLabeller:
-    """Train the labeller on OT-moved sim spectra ``(n, bands)`` with their ``labels`` ``(n,)``."""
+    """Train the labeller on OT-moved sim spectra ``(n, bands)`` with their ``labels`` ``(n,)``.
+
+    ``noisy``: each batch gets a fresh draw of the per-band noise the moved spectra lack against
+    the real ones (``noise_level.missing_noise``), so the labeller is trained on data as noisy as
+    the real spectra it labels.
+    """
     from .linear_ot import gaussian_ot_map, unit_spectra
+    from .noise_level import band_noise, missing_noise
 
     ok = np.isfinite(sim).all(1) & (np.linalg.norm(sim, axis=1) > 0)
     us, y = unit_spectra(sim[ok]), np.clip(labels[ok], 0, n_classes - 1)
     ur = unit_spectra(real)
     A, b = gaussian_ot_map(us, ur)
     moved = (us @ A.T + b).astype(np.float32)
+    sigma = torch.zeros(sim.shape[1])
+    if noisy:
+        lack = missing_noise({"moved": band_noise(moved), "real": band_noise(ur)})["moved"]
+        sigma = torch.as_tensor(lack, dtype=torch.float32)
     gen = torch.Generator().manual_seed(seed)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
@@ -85,7 +96,10 @@ def fit_pseudo_labeller(
     opt = torch.optim.Adam(model.net.parameters(), lr=2e-3)
     for _ in range(steps):
         idx = torch.randint(len(xt), (1024,), generator=gen)
-        u = (xt[idx] - model.mean) / model.std  # moved spectra are unit-norm already
+        x = xt[idx]  # moved spectra are unit-norm already
+        if noisy:
+            x = x + sigma * torch.randn(x.shape, generator=gen)
+        u = (x - model.mean) / model.std
         loss = nn.functional.cross_entropy(model.net(u), yt[idx])
         opt.zero_grad()
         loss.backward()

@@ -41,3 +41,25 @@ def test_pseudo_labels_need_labelled_sim():
 
     with pytest.raises(ValueError, match="labelled sim"):
         labelled_sim_spectra([S()])
+
+
+def test_noisy_pseudo_labels_are_as_sure_as_they_are_right_on_noisy_real_spectra():
+    """`real_classes: pseudo-noisy`: trained on noise-free sim only, the labeller is sure of labels
+    that are often wrong on noisy real spectra; with the noise sim lacks it is calibrated."""
+    rng = np.random.default_rng(0)
+    wl = np.linspace(0, 1, 20)
+    base = 1 + 0.5 * np.sin(3 * wl)
+    shapes = np.stack([base, base * (1 + 0.06 * wl)])  # two close tissue classes
+    y = rng.integers(0, 2, 4000)
+    sim = shapes[y] * rng.uniform(0.8, 1.2, (4000, 1))
+    y_real = rng.integers(0, 2, 4000)
+    real = shapes[y_real] * (1 + 0.3 * wl) * rng.uniform(0.8, 1.2, (4000, 1))
+    real += 0.05 * real.mean() * rng.standard_normal(real.shape)  # the camera noise sim lacks
+    gaps, accs = [], []
+    for noisy in (False, True):
+        labeller = fit_pseudo_labeller(sim, y, real, n_classes=2, steps=300, noisy=noisy)
+        probs = labeller(torch.as_tensor(real, dtype=torch.float32)).numpy()
+        accs.append((probs.argmax(1) == y_real).mean())
+        gaps.append(probs.max(1).mean() - accs[-1])  # overconfidence
+    assert gaps[0] > 0.15 and abs(gaps[1]) < 0.5 * gaps[0]
+    assert accs[1] >= accs[0] - 0.01

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import pytest
 from cinn_train_helpers import tiny_config, write_config, write_hsi_folders
 
 import napari_cinn_training.lit as lit
 from napari_cinn_training.cli import main
 
 
-def test_select_by_writes_best_ckpt_and_pseudo_labels_are_fitted(tmp_path, monkeypatch):
+@pytest.mark.parametrize("real_classes", ["pseudo", "pseudo-noisy"])
+def test_select_by_writes_best_ckpt_and_pseudo_labels_are_fitted(
+    tmp_path, monkeypatch, real_classes
+):
     calls = []
     original = lit.CINNModule.fit_pseudo_labels
 
@@ -20,7 +24,7 @@ def test_select_by_writes_best_ckpt_and_pseudo_labels_are_fitted(tmp_path, monke
     sim, real = write_hsi_folders(tmp_path / "data")
     cfg = tiny_config(sim, real, tmp_path / "run")
     cfg["model"]["n_classes"] = 4
-    cfg["loss"]["real_classes"] = "pseudo"
+    cfg["loss"]["real_classes"] = real_classes
     cfg["loss"]["adv_start"], cfg["loss"]["adv_ramp"] = 0, 1
     cfg["trainer"]["select_by"] = "val/mmd_transfer"
     assert main(["fit", "--config", str(write_config(tmp_path / "c.yaml", cfg))]) == 0
