@@ -100,3 +100,25 @@ def test_fit_real_gives_a_baseline_the_same_real_data_as_the_model(tmp_path, cap
     err = capsys.readouterr().err
     assert f"fit-real {other / 'u_0.npz'}" in err and "sim" in err
     assert not (tmp_path / "g").exists()  # nothing half-written
+
+
+def test_several_real_folders_are_pooled_into_one_evaluation(tmp_path):
+    """--real A B: the subjects of both folders, in that order, as if they lay in one folder."""
+    import shutil
+
+    sim, real_a = write_hsi_folders(tmp_path / "a", n_files=3, seed=0)
+    _, real_b = write_hsi_folders(tmp_path / "b", n_files=3, seed=1)
+    both = tmp_path / "both"
+    both.mkdir()
+    for i, f in enumerate([*sorted(real_a.iterdir()), *sorted(real_b.iterdir())]):
+        shutil.copy(f, both / f"real_{i:02d}.npz")
+    main_args = ["evaluate", "--sim", str(sim), "--pixels", "40", "--classifiers", "lda"]
+    main_args += ["--c2st-classifier", "logreg", "--seeds", "0", "1", "--method", "ot"]
+    assert main([*main_args, "--real", str(real_a), str(real_b), "--out", str(tmp_path / "p")]) == 0
+    assert main([*main_args, "--real", str(both), "--out", str(tmp_path / "o")]) == 0
+    pooled = json.loads((tmp_path / "p" / "metrics.json").read_text())
+    one = json.loads((tmp_path / "o" / "metrics.json").read_text())
+    assert pooled["n_real_subjects"] == one["n_real_subjects"] == 6
+    assert pooled["real"] == f"{real_a}, {real_b}"
+    for key in ("bacc_transfer", "bacc_real", "c2st_auc"):
+        assert pooled[key]["values"] == one[key]["values"]

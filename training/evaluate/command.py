@@ -25,8 +25,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--real",
         type=Path,
+        nargs="+",
         required=True,
-        help="folder of labelled real images; split by subject into train/test",
+        help="folder(s) of labelled real images, pooled; split by subject into train/test",
     )
     parser.add_argument(
         "--method",

@@ -273,7 +273,7 @@ def _stats(values: list[float]) -> dict:
 
 def evaluate(
     sim_dir: Path | str,
-    real_dir: Path | str,
+    real_dir: Path | str | Sequence[Path | str],
     method: str | Method = "none",
     *,
     seeds: Sequence[int] = (0, 1, 2),
@@ -295,10 +295,19 @@ def evaluate(
     is the number of pixels per image (default ``pixels_per_image``) of the unlabelled sim and
     real-train spectra that ``fit`` gets. ``fit_real``: a folder of real images (masks not read)
     that fitted baselines fit on instead of each split's real-train half, e.g. the real training
-    folder of the model they are compared with, so that both see the same data.
+    folder of the model they are compared with, so that both see the same data. ``real_dir`` may
+    be several folders: their subjects are pooled (in the order given), so that one evaluation
+    runs on more subjects than any one folder holds.
     """
     sim = load_folder(sim_dir, "sim")
-    real = load_folder(real_dir, "real")
+    real_dirs = [real_dir] if isinstance(real_dir, (str, Path)) else list(real_dir)
+    real = [img for folder in real_dirs for img in load_folder(folder, "real")]
+    for img in real[1:]:
+        if not same_grid(img.wavelengths, real[0].wavelengths):
+            raise EvaluationError(
+                f"{img.path}: wavelength grid {describe_grid(img.wavelengths)} differs from "
+                f"{real[0].path} ({describe_grid(real[0].wavelengths)})"
+            )
     fit_images = None if fit_real is None else load_folder(fit_real, "fit-real", labelled=False)
     return evaluate_images(
         sim,
@@ -311,7 +320,7 @@ def evaluate(
         test_fraction=test_fraction,
         device=device,
         log=log,
-        sources=(str(sim_dir), str(real_dir)),
+        sources=(str(sim_dir), ", ".join(str(d) for d in real_dirs)),
         c2st_classifier=c2st_classifier,
         options=options,
         fit_pixels=fit_pixels,
