@@ -7,6 +7,7 @@ subject, read with ``napari_cinn.io.read_spectral``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -95,6 +96,18 @@ def load_folder(
             raise EvaluationError(
                 f"{img.path}: wavelength grid {describe_grid(img.wavelengths)} differs from "
                 f"{first.path.name} ({describe_grid(first.wavelengths)})"
+            )
+    return images
+
+
+def load_folders(folders: Sequence[Path | str], role: str = "data") -> list[LabelledImage]:
+    """The subjects of several folders pooled in the order given, checked for one grid."""
+    images = [img for folder in folders for img in load_folder(folder, role)]
+    for img in images[1:]:
+        if not same_grid(img.wavelengths, images[0].wavelengths):
+            raise EvaluationError(
+                f"{img.path}: wavelength grid {describe_grid(img.wavelengths)} differs from "
+                f"{images[0].path} ({describe_grid(images[0].wavelengths)})"
             )
     return images
 

@@ -24,6 +24,7 @@ from napari_cinn_training.evaluate.data import (
     LabelledImage,
     check_pair,
     load_folder,
+    load_folders,
 )
 from napari_cinn_training.evaluate.methods import Method, resolve_method
 from napari_cinn_training.evaluate.sampling import Sample, features, sample_pixels
@@ -301,13 +302,7 @@ def evaluate(
     """
     sim = load_folder(sim_dir, "sim")
     real_dirs = [real_dir] if isinstance(real_dir, (str, Path)) else list(real_dir)
-    real = [img for folder in real_dirs for img in load_folder(folder, "real")]
-    for img in real[1:]:
-        if not same_grid(img.wavelengths, real[0].wavelengths):
-            raise EvaluationError(
-                f"{img.path}: wavelength grid {describe_grid(img.wavelengths)} differs from "
-                f"{real[0].path} ({describe_grid(real[0].wavelengths)})"
-            )
+    real = load_folders(real_dirs, "real")
     fit_images = None if fit_real is None else load_folder(fit_real, "fit-real", labelled=False)
     return evaluate_images(
         sim,

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from napari_cinn_training.evaluate.data import EvaluationError, load_folder
+from napari_cinn_training.evaluate.data import EvaluationError, load_folder, load_folders
 
 #: logged label-free figures shown beside the downstream score, when the run has them
 LABEL_FREE = (
@@ -41,7 +41,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run", type=Path, help="run folder of cinn-train fit (trainer.out_dir)")
     parser.add_argument("--sim", type=Path, required=True, help="labelled simulated subjects")
     parser.add_argument(
-        "--real", type=Path, required=True, help="labelled real evaluation subjects (never seen)"
+        "--real",
+        type=Path,
+        nargs="+",
+        required=True,
+        help="labelled real evaluation subjects (never seen); several folders are pooled",
     )
     parser.add_argument("--out", type=Path, required=True, help="report folder")
     parser.add_argument("--classifiers", nargs="+", default=["rf"], help="classifier families")
@@ -160,7 +164,7 @@ def _score(ckpt_path: Path, sim, real, val, args, tmp: Path) -> dict[str, Any]:
         seeds=args.seeds,
         classifiers=args.classifiers,
         samples=args.samples,
-        sources=(str(args.sim), str(args.real)),
+        sources=(str(args.sim), ", ".join(str(r) for r in args.real)),
     )
     nan = float("nan")  # None: undefined, e.g. sim and real score alike on tiny data
     pick = {"gap_closed": ("gap_closed", "mean"), "gap_closed_std": ("gap_closed", "std")}
@@ -174,7 +178,7 @@ def track(args: argparse.Namespace, log=print) -> tuple[list[dict[str, Any]], st
     name of the run's criterion."""
     from napari_cinn_training.checkpoints import read_checkpoint
 
-    sim, real = load_folder(args.sim, "sim"), load_folder(args.real, "real")
+    sim, real = load_folder(args.sim, "sim"), load_folders(args.real, "real")
     figures = logged(args.run)
     cfg = run_config(args.run)
     key = criterion_key(cfg)
@@ -292,7 +296,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         if any((out / n).exists() for n in names) and not args.overwrite:
             raise EvaluationError(f"{out} already holds a track report; pass --overwrite")
-        print(f"tracking {args.run} on {args.real} ({len(args.seeds)} seeds)")
+        print(f"tracking {args.run} on {', '.join(map(str, args.real))} ({len(args.seeds)} seeds)")
         rows, key = track(args)
         rho = rank_agreement(rows)
         out.mkdir(parents=True, exist_ok=True)
