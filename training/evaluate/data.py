@@ -100,9 +100,16 @@ def load_folder(
     return images
 
 
-def load_folders(folders: Sequence[Path | str], role: str = "data") -> list[LabelledImage]:
-    """The subjects of several folders pooled in the order given, checked for one grid."""
-    images = [img for folder in folders for img in load_folder(folder, role)]
+def folder_list(folders: Path | str | Sequence[Path | str]) -> list[Path]:
+    """One folder or several, as a list of paths."""
+    return [Path(folders)] if isinstance(folders, (str, Path)) else [Path(f) for f in folders]
+
+
+def load_folders(
+    folders: Path | str | Sequence[Path | str], role: str = "data"
+) -> list[LabelledImage]:
+    """The subjects of one folder or of several pooled in the order given, on one grid."""
+    images = [img for folder in folder_list(folders) for img in load_folder(folder, role)]
     for img in images[1:]:
         if not same_grid(img.wavelengths, images[0].wavelengths):
             raise EvaluationError(

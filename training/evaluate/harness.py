@@ -23,6 +23,7 @@ from napari_cinn_training.evaluate.data import (
     EvaluationError,
     LabelledImage,
     check_pair,
+    folder_list,
     load_folder,
     load_folders,
 )
@@ -301,7 +302,7 @@ def evaluate(
     runs on more subjects than any one folder holds.
     """
     sim = load_folder(sim_dir, "sim")
-    real_dirs = [real_dir] if isinstance(real_dir, (str, Path)) else list(real_dir)
+    real_dirs = folder_list(real_dir)
     real = load_folders(real_dirs, "real")
     fit_images = None if fit_real is None else load_folder(fit_real, "fit-real", labelled=False)
     return evaluate_images(

@@ -25,7 +25,12 @@ from typing import Any
 
 import numpy as np
 
-from napari_cinn_training.evaluate.data import EvaluationError, load_folder, load_folders
+from napari_cinn_training.evaluate.data import (
+    EvaluationError,
+    folder_list,
+    load_folder,
+    load_folders,
+)
 
 #: logged label-free figures shown beside the downstream score, when the run has them
 LABEL_FREE = (
@@ -164,7 +169,7 @@ def _score(ckpt_path: Path, sim, real, val, args, tmp: Path) -> dict[str, Any]:
         seeds=args.seeds,
         classifiers=args.classifiers,
         samples=args.samples,
-        sources=(str(args.sim), ", ".join(str(r) for r in args.real)),
+        sources=(str(args.sim), ", ".join(map(str, folder_list(args.real)))),
     )
     nan = float("nan")  # None: undefined, e.g. sim and real score alike on tiny data
     pick = {"gap_closed": ("gap_closed", "mean"), "gap_closed_std": ("gap_closed", "std")}
@@ -296,7 +301,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         if any((out / n).exists() for n in names) and not args.overwrite:
             raise EvaluationError(f"{out} already holds a track report; pass --overwrite")
-        print(f"tracking {args.run} on {', '.join(map(str, args.real))} ({len(args.seeds)} seeds)")
+        where = ", ".join(map(str, folder_list(args.real)))
+        print(f"tracking {args.run} on {where} ({len(args.seeds)} seeds)")
         rows, key = track(args)
         rho = rank_agreement(rows)
         out.mkdir(parents=True, exist_ok=True)
