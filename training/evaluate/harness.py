@@ -28,7 +28,8 @@ from napari_cinn_training.evaluate.data import (
     load_folders,
 )
 from napari_cinn_training.evaluate.methods import Method, resolve_method
-from napari_cinn_training.evaluate.sampling import Sample, features, sample_pixels
+from napari_cinn_training.evaluate.sampling import features, sample_pixels
+from napari_cinn_training.evaluate.transfers import transfer_draws
 
 C2ST_N = 600  # spectra per set for the classifier two-sample tests
 #: per-seed figures that are aggregated as mean and std in metrics.json
@@ -56,71 +57,6 @@ TRANSFER_SCALARS = (
     "wavelength_diff",
     "wavelength_diff_sim",
 )
-
-
-def _apply(
-    method: Method,
-    sim: Sequence[LabelledImage],
-    sample: Sample,
-    fit_sim: np.ndarray,
-    fit_real: np.ndarray,
-    cache: dict,
-    info: dict,
-    realisation: int | None = None,
-) -> np.ndarray:
-    """Transferred versions ``(n, bands)`` of the sampled sim spectra; what a fitted method
-    reports (fit time, its ``transform.info``) goes into ``info``.
-
-    ``realisation`` k (stochastic methods) draws realisation k instead of the deterministic one.
-    """
-    if realisation is not None:
-        return _draw(method, sim, sample, cache, realisation)
-    if method.fit is not None:
-        t0 = time.perf_counter()
-        transform = method.fit(fit_sim, fit_real)
-        info["fit_seconds"] = time.perf_counter() - t0
-        info.update(getattr(transform, "info", {}))
-        out = np.asarray(transform(sample.spectra), dtype=np.float32)
-    elif method.per_pixel:
-        cube, cls = sample.spectra.T[:, :, None], _class_map(method, sample)
-        out = np.asarray(method.image_transform(cube, **cls), dtype=np.float32)[:, :, 0].T
-    else:  # image-level model: transfer whole images once, then pick the sampled pixels
-        out = np.empty_like(sample.spectra, dtype=np.float32)
-        for i in np.unique(sample.image):
-            if i not in cache:
-                cache[i] = np.asarray(method.image_transform(sim[i].data), dtype=np.float32)
-            rows = sample.image == i
-            out[rows] = cache[i].reshape(cache[i].shape[0], -1)[:, sample.pixel[rows]].T
-    if out.shape != sample.spectra.shape:
-        raise EvaluationError(
-            f"method {method.name} returned shape {out.shape}, expected {sample.spectra.shape}"
-        )
-    return out
-
-
-def _class_map(method: Method, sample: Sample) -> dict:
-    """``classes=`` for class-conditional models (cINN_DY): sim pixels transfer with their labels."""
-    if method.model is None or not getattr(method.model, "n_classes", 0):
-        return {}
-    return {"classes": np.clip(sample.labels, 0, method.model.n_classes - 1)[:, None]}
-
-
-def _draw(method: Method, sim, sample: Sample, cache: dict, k: int) -> np.ndarray:
-    """Realisation ``k`` of a stochastic method (seeded by ``k`` and the image)."""
-    seed = 7919 * (k + 1)
-    if method.per_pixel:
-        cube, cls = sample.spectra.T[:, :, None], _class_map(method, sample)
-        out = method.sample_transform(cube, seed, **cls)
-        return np.asarray(out, dtype=np.float32)[:, :, 0].T
-    out = np.empty_like(sample.spectra, dtype=np.float32)
-    for i in np.unique(sample.image):
-        if (i, k) not in cache:
-            cache[i, k] = np.asarray(
-                method.sample_transform(sim[i].data, seed + int(i)), np.float32
-            )
-        rows = sample.image == i
-        out[rows] = cache[i, k].reshape(cache[i, k].shape[0], -1)[:, sample.pixel[rows]].T
-    return out
 
 
 def _one_seed(
@@ -152,21 +88,7 @@ def _one_seed(
     fit_real = sample_pixels(fit_images or train, rng, fit_pixels or per_image, None).spectra
     t0 = time.perf_counter()
     info: dict = {}
-    if samples and method.sample_transform is not None:  # K realisations: augmentation
-        draws = [
-            _apply(method, sim, s_sim, fit_sim, fit_real, cache, info, k) for k in range(samples)
-        ]
-    elif samples and method.fit is not None:  # a fitted baseline may be stochastic too
-        t_fit = time.perf_counter()
-        transform = method.fit(fit_sim, fit_real)
-        info["fit_seconds"] = time.perf_counter() - t_fit
-        info.update(getattr(transform, "info", {}))
-        if getattr(transform, "stochastic", False):
-            draws = [transform.sample(s_sim.spectra, 7919 * (k + 1)) for k in range(samples)]
-        else:
-            draws = [np.asarray(transform(s_sim.spectra), dtype=np.float32)]
-    else:
-        draws = [_apply(method, sim, s_sim, fit_sim, fit_real, cache, info)]
+    draws = transfer_draws(method, sim, s_sim, fit_sim, fit_real, cache, info, samples)
     transferred = np.asarray(draws[0], np.float32)  # metrics, figures: one realisation
     fitted = ""
     if method.fit is not None:

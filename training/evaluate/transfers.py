@@ -1,0 +1,94 @@
+"""How a method turns the harness's sampled sim spectra into transferred ones.
+
+A fitted baseline is fitted (timed) and applied; a model file transfers per pixel (HSI) or whole
+images once, cached (PAT). With ``samples`` K, stochastic methods give K realisations, each
+seeded by :func:`realisation_seed` (and the image), which the transfer classifier trains on.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+import numpy as np
+
+from napari_cinn_training.evaluate.data import EvaluationError, LabelledImage
+from napari_cinn_training.evaluate.methods import Method
+from napari_cinn_training.evaluate.sampling import Sample
+
+
+def realisation_seed(k: int) -> int:
+    """The seed of realisation ``k`` of a stochastic transfer (model files add the image index)."""
+    return 7919 * (k + 1)
+
+
+def transfer_draws(
+    method: Method,
+    sim: Sequence[LabelledImage],
+    sample: Sample,
+    fit_sim: np.ndarray,
+    fit_real: np.ndarray,
+    cache: dict,
+    info: dict,
+    samples: int = 0,
+) -> list[np.ndarray]:
+    """Transferred versions ``(n, bands)`` of the sampled sim spectra: ``samples`` realisations
+    of a stochastic method, else the one deterministic transfer. What a fitted method reports
+    (fit time, its ``transform.info``) goes into ``info``; ``cache`` keeps whole-image transfers.
+    """
+    if samples and method.sample_transform is not None:  # K realisations: augmentation
+        return [_draw(method, sim, sample, cache, k) for k in range(samples)]
+    if method.fit is not None:
+        transform = _fit(method, fit_sim, fit_real, info)
+        if samples and getattr(transform, "stochastic", False):  # a stochastic baseline
+            return [transform.sample(sample.spectra, realisation_seed(k)) for k in range(samples)]
+        out = np.asarray(transform(sample.spectra), dtype=np.float32)
+    elif method.per_pixel:
+        cube, cls = sample.spectra.T[:, :, None], _class_map(method, sample)
+        out = np.asarray(method.image_transform(cube, **cls), dtype=np.float32)[:, :, 0].T
+    else:  # image-level model: transfer whole images once, then pick the sampled pixels
+        out = np.empty_like(sample.spectra, dtype=np.float32)
+        for i in np.unique(sample.image):
+            if i not in cache:
+                cache[i] = np.asarray(method.image_transform(sim[i].data), dtype=np.float32)
+            rows = sample.image == i
+            out[rows] = cache[i].reshape(cache[i].shape[0], -1)[:, sample.pixel[rows]].T
+    if out.shape != sample.spectra.shape:
+        raise EvaluationError(
+            f"method {method.name} returned shape {out.shape}, expected {sample.spectra.shape}"
+        )
+    return [out]
+
+
+def _fit(method: Method, fit_sim: np.ndarray, fit_real: np.ndarray, info: dict):
+    """``method.fit`` on the unlabelled spectra, its time and its ``transform.info`` in ``info``."""
+    t0 = time.perf_counter()
+    transform = method.fit(fit_sim, fit_real)
+    info["fit_seconds"] = time.perf_counter() - t0
+    info.update(getattr(transform, "info", {}))
+    return transform
+
+
+def _class_map(method: Method, sample: Sample) -> dict:
+    """``classes=`` for class-conditional models (cINN_DY): sim pixels transfer with their labels."""
+    if method.model is None or not getattr(method.model, "n_classes", 0):
+        return {}
+    return {"classes": np.clip(sample.labels, 0, method.model.n_classes - 1)[:, None]}
+
+
+def _draw(method: Method, sim, sample: Sample, cache: dict, k: int) -> np.ndarray:
+    """Realisation ``k`` of a stochastic model file (seeded by ``k`` and the image)."""
+    seed = realisation_seed(k)
+    if method.per_pixel:
+        cube, cls = sample.spectra.T[:, :, None], _class_map(method, sample)
+        out = method.sample_transform(cube, seed, **cls)
+        return np.asarray(out, dtype=np.float32)[:, :, 0].T
+    out = np.empty_like(sample.spectra, dtype=np.float32)
+    for i in np.unique(sample.image):
+        if (i, k) not in cache:
+            cache[i, k] = np.asarray(
+                method.sample_transform(sim[i].data, seed + int(i)), np.float32
+            )
+        rows = sample.image == i
+        out[rows] = cache[i, k].reshape(cache[i, k].shape[0], -1)[:, sample.pixel[rows]].T
+    return out
