@@ -44,15 +44,9 @@ def transfer_draws(
             return [transform.sample(sample.spectra, realisation_seed(k)) for k in range(samples)]
         out = np.asarray(transform(sample.spectra), dtype=np.float32)
     elif method.per_pixel:
-        cube, cls = sample.spectra.T[:, :, None], _class_map(method, sample)
-        out = np.asarray(method.image_transform(cube, **cls), dtype=np.float32)[:, :, 0].T
-    else:  # image-level model: transfer whole images once, then pick the sampled pixels
-        out = np.empty_like(sample.spectra, dtype=np.float32)
-        for i in np.unique(sample.image):
-            if i not in cache:
-                cache[i] = np.asarray(method.image_transform(sim[i].data), dtype=np.float32)
-            rows = sample.image == i
-            out[rows] = cache[i].reshape(cache[i].shape[0], -1)[:, sample.pixel[rows]].T
+        out = _per_pixel(method, sample, method.image_transform)
+    else:
+        out = _from_images(sample, cache, None, lambda i: method.image_transform(sim[i].data))
     if out.shape != sample.spectra.shape:
         raise EvaluationError(
             f"method {method.name} returned shape {out.shape}, expected {sample.spectra.shape}"
@@ -80,15 +74,25 @@ def _draw(method: Method, sim, sample: Sample, cache: dict, k: int) -> np.ndarra
     """Realisation ``k`` of a stochastic model file (seeded by ``k`` and the image)."""
     seed = realisation_seed(k)
     if method.per_pixel:
-        cube, cls = sample.spectra.T[:, :, None], _class_map(method, sample)
-        out = method.sample_transform(cube, seed, **cls)
-        return np.asarray(out, dtype=np.float32)[:, :, 0].T
+        return _per_pixel(method, sample, method.sample_transform, seed)
+    return _from_images(
+        sample, cache, k, lambda i: method.sample_transform(sim[i].data, seed + int(i))
+    )
+
+
+def _per_pixel(method: Method, sample: Sample, transfer, *seed: int) -> np.ndarray:
+    """The sampled spectra ``(n, bands)`` through a per-pixel model as one ``(bands, n, 1)`` cube."""
+    cube, cls = sample.spectra.T[:, :, None], _class_map(method, sample)
+    return np.asarray(transfer(cube, *seed, **cls), dtype=np.float32)[:, :, 0].T
+
+
+def _from_images(sample: Sample, cache: dict, k: int | None, transfer_image) -> np.ndarray:
+    """Image-level models: transfer each whole sim image ``i`` once (``cache[i, k]``; ``k`` the
+    realisation, None for the deterministic transfer), then pick the sampled pixels."""
     out = np.empty_like(sample.spectra, dtype=np.float32)
     for i in np.unique(sample.image):
         if (i, k) not in cache:
-            cache[i, k] = np.asarray(
-                method.sample_transform(sim[i].data, seed + int(i)), np.float32
-            )
+            cache[i, k] = np.asarray(transfer_image(i), dtype=np.float32)
         rows = sample.image == i
         out[rows] = cache[i, k].reshape(cache[i, k].shape[0], -1)[:, sample.pixel[rows]].T
     return out
