@@ -388,3 +388,25 @@ def test_a_pat_model_gets_latent_health_from_whole_images(pat_folders, tmp_path)
     assert real < 0.2 * sim  # the squeezed domain is visible at a glance
     assert set(arrays["latent_std"]) == {"sim", "real"}
     assert len(arrays["latent_std"]["real"]) == 16  # one per latent channel
+
+
+def test_a_baseline_file_whose_draws_lose_a_band_is_refused_by_name(pat_folders, tmp_path):
+    """A user's stochastic baseline is checked per realisation, like the deterministic one."""
+    py = tmp_path / "lossy.py"
+    py.write_text(
+        "class Lossy:\n"
+        "    stochastic = True\n"
+        "    def __call__(self, x):\n"
+        "        return x\n"
+        "    def sample(self, x, seed):\n"
+        "        return x if seed == 7919 else x[:, :-1]\n"
+        "def fit(sim, real):\n"
+        "    return Lossy()\n"
+    )
+    kw = dict(seeds=(0,), pixels_per_image=20, classifiers=("lda",), c2st_classifier="logreg")
+    a, _ = evaluate(pat_folders / "sim", pat_folders / "real", str(py), **kw)  # deterministic
+    assert a["bacc_transfer"] == a["bacc_sim"]
+    with pytest.raises(
+        EvaluationError, match=r"lossy returned shape \(\d+, 15\) \(realisation 1\)"
+    ):
+        evaluate(pat_folders / "sim", pat_folders / "real", str(py), samples=2, **kw)

@@ -37,21 +37,33 @@ def transfer_draws(
     (fit time, its ``transform.info``) goes into ``info``; ``cache`` keeps whole-image transfers.
     """
     if samples and method.sample_transform is not None:  # K realisations: augmentation
-        return [_draw(method, sim, sample, cache, k) for k in range(samples)]
+        return _checked(
+            method, sample, [_draw(method, sim, sample, cache, k) for k in range(samples)]
+        )
     if method.fit is not None:
         transform = _fit(method, fit_sim, fit_real, info)
         if samples and getattr(transform, "stochastic", False):  # a stochastic baseline
-            return [transform.sample(sample.spectra, realisation_seed(k)) for k in range(samples)]
-        out = np.asarray(transform(sample.spectra), dtype=np.float32)
+            draws = [transform.sample(sample.spectra, realisation_seed(k)) for k in range(samples)]
+            return _checked(method, sample, draws)
+        out = transform(sample.spectra)
     elif method.per_pixel:
         out = _per_pixel(method, sample, method.image_transform)
     else:
         out = _from_images(sample, cache, None, lambda i: method.image_transform(sim[i].data))
-    if out.shape != sample.spectra.shape:
-        raise EvaluationError(
-            f"method {method.name} returned shape {out.shape}, expected {sample.spectra.shape}"
-        )
-    return [out]
+    return _checked(method, sample, [out])
+
+
+def _checked(method: Method, sample: Sample, draws: list) -> list[np.ndarray]:
+    """The draws as float32 arrays, each of the sampled spectra's shape, or a clear error."""
+    draws = [np.asarray(d, dtype=np.float32) for d in draws]
+    for k, out in enumerate(draws):
+        if out.shape != sample.spectra.shape:
+            which = f" (realisation {k})" if len(draws) > 1 else ""
+            raise EvaluationError(
+                f"method {method.name} returned shape {out.shape}{which}, "
+                f"expected {sample.spectra.shape}"
+            )
+    return draws
 
 
 def _fit(method: Method, fit_sim: np.ndarray, fit_real: np.ndarray, info: dict):
