@@ -222,6 +222,8 @@ def train(
     # manual optimisation checkpoints after the step, by design (the docs say so); Lightning
     # would print a 13-line code example at every run
     warnings.filterwarnings("ignore", message=".*no pre-optimization state was saved.*")
+    # Lightning's own use of a torch API that torch 2.13 deprecates: nothing a user can act on
+    warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\)` is deprecated")
     t_fit = time.perf_counter()
     # a resumed checkpoint is unpickled with weights_only=True: no code in it runs
     trainer.fit(module, datamodule=dm, ckpt_path=resume, weights_only=True)
