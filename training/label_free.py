@@ -24,7 +24,12 @@ def _flat(v: Tensor, max_n: int) -> Tensor:
 
 def mmd2_unbiased(a: Tensor, b: Tensor, max_n: int = 2048) -> Tensor:
     """Unbiased MMD² of two samples ``(n, d)`` (images ``(n, d, y, x)`` as pixels), Gaussian
-    kernel with the median-heuristic bandwidth of the pooled sample."""
+    kernel exp(−d²/h) with h the median squared distance of the pooled sample.
+
+    In torch, deterministic (evenly spaced rows), for every validation step. Its kernel is
+    narrower than :func:`napari_cinn.core.metrics.mmd2`'s (σ² = h/2 here, h there), so the two
+    figures are not comparable; kept so that ``val/mmd_transfer`` of earlier runs still is.
+    """
     x, y = _flat(a, max_n), _flat(b, max_n)
     if len(x) < 2 or len(y) < 2:
         return torch.tensor(float("nan"))
