@@ -15,7 +15,8 @@ when the model is missing). Each dock is added, shown, photographed and removed 
    mean ± std over the pixels that are bladder in both (so every layer's curve shows one tissue).
 3. *Latent space*: all 4096 pixels of the simulated and of the real-like cube encoded by the trained
    model, PCA fitted on the real-like cube; the clicked pixel is starred and a box round the
-   cleanest tissue cluster paints those pixels into a Labels layer (linked brushing). Then the
+   cleanest tissue cluster paints those pixels into a Labels layer (linked brushing); each cube
+   plus the noise the model adds to its domain, as the transfer encodes it. Then the
    dock's *Latent health* tab: the per-dimension std of each cube's codes (N(0, 1) wants 1).
 4. *Compare*: side by side in napari's grid, per-wavelength |Δ median| per class to the real-like
    cube with MMD² and C2ST AUC.
@@ -190,8 +191,8 @@ def shot_latent(viewer, app, pixel: tuple[int, int]) -> None:
     dock_widget, widget = dock(viewer, "Latent space")
     if not widget.load_model(str(MODEL)):
         raise RuntimeError(f"the Latent dock refused {MODEL}: {widget.status.text()}")
-    # the stochastic transfer encodes sim plus the noise it lacks: its cloud fills the real one,
-    # while the clean sim spectra sit in a thin core of the latent
+    # "model noise" on (the default): sim is encoded plus the camera noise it lacks, as the
+    # stochastic transfer encodes it, so its cloud fills the real one (off: a thin core)
     widget.set_checked([SIM, TRANSFERRED, REAL])
     widget.reference.setCurrentText(REAL)
     widget.n_pixels.setValue(5000)  # every pixel of the 64×64 samples

@@ -5,8 +5,10 @@ by the model (``space="latent"``; torch imported lazily) or L2-normalised (``spa
 is fitted on the reference image alone and every image is projected into it (the paper's Fig. 5a).
 In latent space each image also gets its :class:`~napari_cinn.core.latent_health.LatentHealth`:
 whether its codes fill the N(0, 1) the model assumes in every dimension. For a domain the model
-dequantises (``source_noise``, e.g. a noise-free simulation), health is measured on the pixels
-plus that noise, the distribution the flow was trained on; the plot shows the pixels as they are.
+dequantises (e.g. a noise-free simulation), the pixels get one seeded draw of that noise first
+(``source_noise=True``, the default): the distribution the flow was trained on and what a
+stochastic transfer encodes. ``source_noise=False`` shows the pixels as they are; a noise-free
+simulation then sits in a thin core of the latent, and plot and health both say so.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ class Cloud:
     kde: KdeGrid | None
     domain: str | None = None
     health: LatentHealth | None = None
+    noisy: bool = False  # the model's noise for this domain was added before encoding
 
 
 @dataclass
@@ -57,6 +60,20 @@ class ProjectionResult:
     reference: str
     extent: tuple[float, float, float, float]
     notes: list[str] = field(default_factory=list)
+    source_noise: bool = False  # domains the model dequantises were encoded plus that noise
+    seed: int = 0
+
+
+def with_model_noise(model, spectra: np.ndarray, domain: str | None, seed: int = 0) -> np.ndarray:
+    """``spectra`` ``(n, bands)`` plus one draw (seeded) of the noise the model adds to ``domain``
+    in training and in a stochastic transfer; unchanged when it adds none (torch imported lazily)."""
+    if model is None or domain not in tuple(model.domains) or not model.can_sample(domain):
+        return spectra
+    import torch
+
+    with torch.inference_mode():
+        t = torch.from_numpy(np.ascontiguousarray(spectra, dtype=np.float32))
+        return model.add_source_noise(t, domain, torch.Generator().manual_seed(seed)).numpy()
 
 
 def features(
@@ -68,24 +85,21 @@ def features(
     wavelengths=None,
     device: str = "cpu",
     with_source_noise: bool = False,
+    seed: int = 0,
 ) -> np.ndarray:
     """Features ``(n, d)`` of ``(n, bands)`` spectra: L2-normalised spectra (``space="data"``)
     or the model's latent codes under ``domain`` (``space="latent"``; torch imported lazily).
 
-    ``with_source_noise``: encode the spectra plus a seeded draw of the noise the model adds to
-    ``domain`` in training (dequantisation), i.e. the distribution the flow models."""
+    ``with_source_noise``: encode the spectra plus a draw (``seed``) of the noise the model adds
+    to ``domain`` in training (dequantisation), i.e. the distribution the flow models."""
     if space == "data":
         return normalize_spectra(spectra, "l2")[0]
     if space != "latent":
         raise ValueError(f"unknown space {space!r}; use 'data' or 'latent'")
     from napari_cinn.core.transfer import encode_image
 
-    if with_source_noise and model.can_sample(domain):
-        import torch
-
-        with torch.inference_mode():
-            t = torch.from_numpy(np.ascontiguousarray(spectra, dtype=np.float32))
-            spectra = model.add_source_noise(t, domain, torch.Generator().manual_seed(0)).numpy()
+    if with_source_noise:
+        spectra = with_model_noise(model, spectra, domain, seed)
     image = np.ascontiguousarray(spectra.T[:, :, None])  # (bands, n, 1)
     return encode_image(model, image, domain, wavelengths=wavelengths, device=device)[:, :, 0].T
 
@@ -135,6 +149,7 @@ def project_clouds(
     device: str = "cpu",
     gridsize: int = 64,
     threads: int | None = 1,
+    source_noise: bool = True,
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
 ) -> ProjectionResult:
@@ -144,6 +159,8 @@ def project_clouds(
     polled before each (True raises :class:`~napari_cinn.core.jobs.JobCancelled`). ``threads``:
     torch CPU threads while encoding (restored afterwards; None leaves torch's setting): one by
     default, because the cINN's layers are small and a second thread mostly adds contention.
+    ``source_noise``: in latent space, add one draw (``seed``) of the noise the model adds to a
+    layer's domain before encoding it (see the module docstring); plot and health use the same codes.
 
     The PCA is fitted on the ``reference`` input only. Inputs that cannot be projected (model does
     not fit, unknown domain, other band count) are left out with a note; if the reference fails,
@@ -167,7 +184,7 @@ def project_clouds(
     total = sum(len(idx[0]) for _, idx in picks)
     done = 0
     feats: dict[str, np.ndarray] = {}
-    modelled: dict[str, np.ndarray] = {}  # codes with the model's dequantisation noise (health)
+    noisy: set[str] = set()  # layers encoded plus the model's noise for their domain
     if space == "latent":
         from napari_cinn.core.devices import torch_threads
 
@@ -177,6 +194,9 @@ def project_clouds(
     with limit:
         for item, idx in picks:
             spectra = gather_spectra(item.cube, idx)
+            if space == "latent" and source_noise and model.can_sample(item.domain):
+                spectra = with_model_noise(model, spectra, item.domain, seed)
+                noisy.add(item.name)
             parts = []
             for start in range(0, spectra.shape[0], chunk):
                 step(progress, cancel, done, total, "projection")
@@ -193,16 +213,6 @@ def project_clouds(
                 )
                 done += part.shape[0]
             feats[item.name] = np.concatenate(parts)
-            if space == "latent" and model.can_sample(item.domain):
-                modelled[item.name] = features(
-                    spectra,
-                    space,
-                    model=model,
-                    domain=item.domain,
-                    wavelengths=item.wavelengths,
-                    device=device,
-                    with_source_noise=True,
-                )
     step(progress, cancel, done, total, "projection")
     pca = PCAProjection.fit(feats[reference])
     projected = {name: pca.transform(f) for name, f in feats.items()}
@@ -217,10 +227,15 @@ def project_clouds(
             )
         health = None
         if space == "latent" and len(pts) >= 2:
-            health = latent_health(modelled.get(item.name, feats[item.name]), seed=seed)
-        clouds.append(Cloud(item.name, idx, pts, kde, item.domain, health))
+            health = latent_health(feats[item.name], seed=seed)
+        clouds.append(Cloud(item.name, idx, pts, kde, item.domain, health, item.name in noisy))
     notes.extend(coinciding_clouds(clouds))
-    return ProjectionResult(clouds, pca, space, reference, extent, notes)
+    if noisy:
+        names = ", ".join(f"'{c.name}'" for c in clouds if c.noisy)
+        notes.append(
+            f"{names} encoded plus the model's noise for their domain, as a transfer does."
+        )
+    return ProjectionResult(clouds, pca, space, reference, extent, notes, bool(noisy), seed)
 
 
 def coinciding_clouds(clouds: list[Cloud], rtol: float = 1e-4) -> list[str]:

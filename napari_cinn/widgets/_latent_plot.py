@@ -3,6 +3,8 @@ and the per-dimension std strip of every layer (:class:`HealthPlot`)."""
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 from matplotlib.colors import TwoSlopeNorm
 from matplotlib.lines import Line2D
@@ -101,9 +103,9 @@ class CloudPlot(PlotCanvas):
         if self.legend is not None:
             self.legend.remove()
         # legend in a strip above the marginal plot: it never covers contours or points
-        self.legend, height = header_legend(
-            self.figure, handles, left=_LEFT, title=f"{res.space} space, PCA of the reference"
-        )
+        noise = " + model noise" if res.source_noise else ""  # once here, not in every label
+        title = f"{res.space} space{noise}, PCA of the reference"
+        self.legend, height = header_legend(self.figure, handles, left=_LEFT, title=title)
         self.set_header(height, top=_TOP)
         self.draw_idle()
 
@@ -160,7 +162,8 @@ class HealthPlot(PlotCanvas):
         self.image = self.ax.imshow(
             strip, aspect="auto", cmap="RdBu_r", norm=_STD_NORM, interpolation="nearest"
         )
-        self.ax.set_yticks(range(len(rows)), [name for name, _ in rows], fontsize=7)
+        names = [textwrap.fill(name, 16) for name, _ in rows]  # long layer names on two lines
+        self.ax.set_yticks(range(len(rows)), names, fontsize=7)
         self.ax.set_xlabel("latent dimension", fontsize=8)
         bar = self.figure.colorbar(self.image, cax=self.cax, ticks=[-2, -1, 0, 1, 2])
         bar.ax.set_yticklabels(["¼", "½", "1", "2", "4"], fontsize=7, color=FOREGROUND)

@@ -8,6 +8,10 @@ marginal densities on top and right (the paper's Fig. 5a). "data" space skips th
 projects L2-normalised spectra instead. The last clicked pixel is marked in the plot; a lasso in the
 plot paints the selected pixels into a Labels layer ("latent selection") in the viewer.
 
+*Model noise* (on by default) encodes layers of a domain the model dequantises (a noise-free
+simulation) plus one seeded draw of that noise, as the stochastic transfer and training do; off,
+such a layer's pixels as they are, which sit in a thin core of the latent.
+
 The *Latent health* tab shows, per layer, the std of every latent dimension as a colour strip
 and says in words whether each domain fills the N(0, 1) the model assumes
 (:mod:`napari_cinn.core.latent_health`): a domain in a thin core cannot be transferred faithfully.
@@ -22,6 +26,7 @@ from pathlib import Path
 
 from napari.layers import Labels
 from qtpy.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFormLayout,
     QHBoxLayout,
@@ -87,6 +92,13 @@ class LatentWidget(QWidget):
         self.n_pixels.setSingleStep(1000)
         self.n_pixels.setValue(5000)
         self.n_pixels.setToolTip("random usable pixels per layer")
+        self.noise = QCheckBox("add it, as the transfer does")
+        self.noise.setChecked(True)
+        self.noise.setToolTip(
+            "encode a layer of a domain the model dequantises (a noise-free simulation) plus one\n"
+            "seeded draw of the noise the model adds to it in training and transfer; off: the\n"
+            "pixels as they are (they then sit in a thin core of the latent)"
+        )
         self.run_btn = QPushButton("Project")
         self.cancel_btn = QPushButton("Cancel")
         self.cancel_btn.setEnabled(False)
@@ -115,6 +127,7 @@ class LatentWidget(QWidget):
             ("space", self.space),
             ("no domain →", self.fallback),
             ("pixels / layer", self.n_pixels),
+            ("model noise", self.noise),
         ):
             form.addRow(label, w)
         buttons = QHBoxLayout()
@@ -193,6 +206,7 @@ class LatentWidget(QWidget):
             n=self.n_pixels.value(),
             space=space,
             model=self.model,
+            source_noise=self.noise.isChecked(),
             on_result=self._show_result,
             message=f"Projecting {len(inputs)} layer(s) in {space} space…",
         )
@@ -286,6 +300,6 @@ class LatentWidget(QWidget):
     def _show_result(self, res: ProjectionResult) -> None:
         self.result = res
         self.plot.show_result(res)
-        self.health_plot.show_health(L.health_rows(res))
+        self.health_plot.show_health(L.health_rows(res, with_domain=False))  # text: domains
         self.health_text.setText(L.health_text(res))
         self.status.setText(L.result_message(res))

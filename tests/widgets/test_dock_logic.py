@@ -101,15 +101,17 @@ def test_latent_health_in_words():
         latent_health(0.2 * rng.normal(size=(500, 6))),
     )
 
+    from napari_cinn.core.clouds import Cloud
+
     class Res:  # the two fields health_text reads
         space = "latent"
         clouds = [
-            type("C", (), {"name": "real", "domain": "real", "health": healthy})(),
-            type("C", (), {"name": "sim", "domain": "sim", "health": thin})(),
+            Cloud("real", (), np.zeros((0, 2)), None, "real", healthy),
+            Cloud("sim", (), np.zeros((0, 2)), None, "sim", thin, noisy=True),
         ]
 
     text = latent.health_text(Res())
-    assert text.startswith("Not a shared latent space: sim (sim)")
+    assert text.startswith("Not a shared latent space: sim (sim + noise)")
     assert re.search(r"real \(real\): median std (0\.9\d|1\.0\d)", text) and "fills N(0, 1)" in text
     assert "thin core" in text
     Res.clouds = Res.clouds[:1]

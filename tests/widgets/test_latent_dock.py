@@ -210,7 +210,7 @@ def test_latent_health_tab_shows_each_domain_std_strip_and_verdict(dock, qtbot, 
     np.testing.assert_allclose(ref.health.std, latent_health(codes).std, rtol=1e-4)
     np.testing.assert_allclose(strip[1], np.log2(ref.health.std), rtol=1e-5)
     labels = [t.get_text() for t in widget.health_plot.ax.get_yticklabels()]
-    assert labels == ["sim (sim)", "real (real)"]
+    assert labels == ["sim", "real"]  # one row per layer; the domains are in the text
     text = widget.health_text.text()
     assert "sim (sim): median std" in text and "real (real): median std" in text
     assert "W2 to N(0, 1)" in text
@@ -225,3 +225,57 @@ def test_latent_health_tab_shows_each_domain_std_strip_and_verdict(dock, qtbot, 
     run(qtbot, widget)
     assert "needs latent space" in widget.health_text.text()
     assert widget.health_plot.image is None
+
+
+def test_model_noise_lets_the_shipped_simulation_fill_the_latent_and_off_shows_its_core(
+    make_napari_viewer, qtbot
+):
+    """The shipped HSI model dequantises its noise-free simulation. With *model noise* on (the
+    default) the sample sim cube is encoded as the transfer encodes it and fills N(0, 1) like the
+    real one: plot and health agree. Off, its clean pixels sit in a thin core, and both say so."""
+    from pathlib import Path
+
+    from napari_cinn.core.clouds import features
+    from napari_cinn.core.picking import gather_spectra
+
+    model_file = Path(__file__).parents[2] / "sample_data" / "models" / "hsi_sample.safetensors"
+    viewer = make_napari_viewer()
+    viewer.open_sample("napari-cinn", "hsi_sim")
+    viewer.open_sample("napari-cinn", "hsi_real")
+    widget = LatentWidget(viewer)
+    viewer.window.add_dock_widget(widget)
+    assert widget.load_model(str(model_file)), widget.status.text()
+    widget.set_checked(["hsi_sim", "hsi_real"])
+    widget.reference.setCurrentText("hsi_real")
+    widget.n_pixels.setValue(2000)
+    assert widget.noise.isChecked()
+    res = run(qtbot, widget)
+    sim, real = res.clouds
+    assert sim.noisy and real.noisy  # (real gets the small augmentation noise of training)
+    assert 0.9 <= sim.health.median_std <= 1.1 and 0.9 <= real.health.median_std <= 1.1
+    assert widget.health_text.text().startswith("Shared latent space")
+    legend = [t.get_text() for t in widget.plot.legend.get_texts()]
+    assert legend == ["hsi_sim", "hsi_real (reference)"]
+    assert "+ model noise" in widget.plot.legend.get_title().get_text()
+    assert "hsi_sim (sim + noise)" in widget.health_text.text()
+    assert "model's noise" in widget.status.text()
+    # the plotted points are the codes of those pixels plus the seeded draw, and so is the star
+    spectra = gather_spectra(viewer.layers["hsi_sim"].data, sim.index)
+    wl = viewer.layers["hsi_sim"].metadata["wavelengths"]
+    z = features(spectra, "latent", model=widget.model, domain="sim", wavelengths=wl,
+                 with_source_noise=True)  # fmt: skip
+    np.testing.assert_allclose(sim.points, res.pca.transform(z), rtol=1e-3, atol=1e-3)
+    y, x = sim.index[0][0], sim.index[1][0]
+    assert widget.mark_pixel((0, y, x)) == 2
+    noisy_spread = sim.points.std(axis=0)
+    # off: the clean simulation in a thin core of the latent, plot and health alike
+    widget.noise.setChecked(False)
+    res = run(qtbot, widget)
+    sim, real = res.clouds
+    assert not sim.noisy and sim.health.median_std < 0.6
+    assert 0.9 <= real.health.median_std <= 1.1  # measured data carries its own noise
+    assert widget.health_text.text().startswith("Not a shared latent space")
+    assert (sim.points.std(axis=0) < 0.7 * noisy_spread).all()
+    legend = [t.get_text() for t in widget.plot.legend.get_texts()]
+    assert legend == ["hsi_sim", "hsi_real (reference)"]
+    assert "noise" not in widget.plot.legend.get_title().get_text()

@@ -77,6 +77,8 @@ def marks_at(result: ProjectionResult, layers: dict, world_position, model=None)
                 model=model,
                 domain=cloud.domain,
                 wavelengths=layer_wavelengths(layer),
+                with_source_noise=cloud.noisy,  # as the cloud was encoded
+                seed=result.seed,
             )
         except ValueError:
             continue
@@ -91,11 +93,19 @@ def result_message(result: ProjectionResult) -> str:
 
 
 # ----------------------------------------------------------------------------- latent health
-def health_rows(result: ProjectionResult | None) -> list[tuple[str, LatentHealth]]:
-    """``[(row label, health)]`` of the projected layers (latent space only)."""
+def health_rows(
+    result: ProjectionResult | None, with_domain: bool = True
+) -> list[tuple[str, LatentHealth]]:
+    """``[(row label, health)]`` of the projected layers (latent space only); the label is the
+    layer's name, with its domain and whether the model's noise was added (``with_domain``)."""
     if result is None:
         return []
-    return [(f"{c.name} ({c.domain})", c.health) for c in result.clouds if c.health is not None]
+    rows = []
+    for c in result.clouds:
+        if c.health is not None:
+            how = f" ({c.domain}{' + noise' if c.noisy else ''})" if with_domain else ""
+            rows.append((c.name + how, c.health))
+    return rows
 
 
 def health_word(h: LatentHealth) -> str:
