@@ -3,6 +3,9 @@
 The Latent space dock's computation: a random subsample of each image's usable pixels is encoded
 by the model (``space="latent"``; torch imported lazily) or L2-normalised (``space="data"``), a PCA
 is fitted on the reference image alone and every image is projected into it (the paper's Fig. 5a).
+An image model (PAT), whose latent is not per pixel, encodes the whole image and the subsample is
+taken from its packed codes: one point per pixel, one dimension per latent channel, as
+``cinn-train evaluate`` counts them.
 In latent space each image also gets its :class:`~napari_cinn.core.latent_health.LatentHealth`:
 whether its codes fill the N(0, 1) the model assumes in every dimension. For a domain the model
 dequantises (e.g. a noise-free simulation), the pixels get one seeded draw of that noise first
@@ -48,6 +51,7 @@ class Cloud:
     domain: str | None = None
     health: LatentHealth | None = None
     noisy: bool = False  # the model's noise for this domain was added before encoding
+    codes: np.ndarray | None = None  # image models: the whole image's codes (channels, y, x)
 
 
 @dataclass
@@ -102,6 +106,24 @@ def features(
         spectra = with_model_noise(model, spectra, domain, seed)
     image = np.ascontiguousarray(spectra.T[:, :, None])  # (bands, n, 1)
     return encode_image(model, image, domain, wavelengths=wavelengths, device=device)[:, :, 0].T
+
+
+def image_codes(
+    model, cube, domain: str, *, wavelengths=None, noise: bool = False, seed: int = 0, device="cpu"
+) -> np.ndarray:
+    """Latent codes ``(channels, y, x)`` of a whole ``(bands, y, x)`` image: what an image model
+    (PAT) encodes, its multi-scale latent packed into the image's shape. ``noise``: plus one
+    draw (``seed``) of the noise the model adds to ``domain``, as in training and transfer."""
+    from napari_cinn.core.transfer import encode_image
+
+    cube = np.ascontiguousarray(cube, dtype=np.float32)
+    if noise and model.can_sample(domain):
+        import torch
+
+        with torch.inference_mode():
+            gen = torch.Generator().manual_seed(seed)
+            cube = model.add_source_noise(torch.from_numpy(cube)[None], domain, gen)[0].numpy()
+    return encode_image(model, cube, domain, wavelengths=wavelengths, device=device)
 
 
 def latent_problem(model, item: CloudInput) -> str | None:
@@ -185,6 +207,7 @@ def project_clouds(
     done = 0
     feats: dict[str, np.ndarray] = {}
     noisy: set[str] = set()  # layers encoded plus the model's noise for their domain
+    whole: dict[str, np.ndarray] = {}  # image models: each image's codes (channels, y, x)
     if space == "latent":
         from napari_cinn.core.devices import torch_threads
 
@@ -193,8 +216,19 @@ def project_clouds(
         limit = nullcontext()
     with limit:
         for item, idx in picks:
+            add_noise = space == "latent" and source_noise and model.can_sample(item.domain)
+            if space == "latent" and model.modality != "hsi":  # not per pixel: the whole image
+                step(progress, cancel, done, total, "projection")
+                whole[item.name] = image_codes(
+                    model, item.cube, item.domain, wavelengths=item.wavelengths,
+                    noise=add_noise, seed=seed, device=device,
+                )  # fmt: skip
+                feats[item.name] = gather_spectra(whole[item.name], idx)
+                noisy.update([item.name] if add_noise else [])
+                done += len(idx[0])
+                continue
             spectra = gather_spectra(item.cube, idx)
-            if space == "latent" and source_noise and model.can_sample(item.domain):
+            if add_noise:
                 spectra = with_model_noise(model, spectra, item.domain, seed)
                 noisy.add(item.name)
             parts = []
@@ -228,7 +262,10 @@ def project_clouds(
         health = None
         if space == "latent" and len(pts) >= 2:
             health = latent_health(feats[item.name], seed=seed)
-        clouds.append(Cloud(item.name, idx, pts, kde, item.domain, health, item.name in noisy))
+        codes = whole.get(item.name)
+        clouds.append(
+            Cloud(item.name, idx, pts, kde, item.domain, health, item.name in noisy, codes)
+        )
     notes.extend(coinciding_clouds(clouds))
     if noisy:
         names = ", ".join(f"'{c.name}'" for c in clouds if c.noisy)

@@ -279,3 +279,46 @@ def test_model_noise_lets_the_shipped_simulation_fill_the_latent_and_off_shows_i
     legend = [t.get_text() for t in widget.plot.legend.get_texts()]
     assert legend == ["hsi_sim", "hsi_real (reference)"]
     assert "noise" not in widget.plot.legend.get_title().get_text()
+
+
+def test_an_image_model_encodes_whole_images_and_samples_their_codes(make_napari_viewer, qtbot):
+    """The PAT model's latent is not per pixel: the dock encodes each whole image (as transfer
+    and ``cinn-train evaluate`` do) and plots the sampled pixels' packed codes, so its health
+    agrees with the evaluation's: the shipped model's sim (with its noise) and real fill N(0, 1)."""
+    from pathlib import Path
+
+    from napari_cinn.core.clouds import image_codes
+    from napari_cinn.core.latent_health import latent_health
+    from napari_cinn.core.picking import gather_spectra
+
+    model_file = Path(__file__).parents[2] / "sample_data" / "models" / "pat_sample.safetensors"
+    viewer = make_napari_viewer()
+    viewer.open_sample("napari-cinn", "pat_sim")
+    viewer.open_sample("napari-cinn", "pat_real")
+    widget = LatentWidget(viewer)
+    viewer.window.add_dock_widget(widget)
+    assert widget.load_model(str(model_file)), widget.status.text()
+    widget.set_checked(["pat_sim", "pat_real"])
+    widget.reference.setCurrentText("pat_real")
+    widget.n_pixels.setValue(3000)
+    res = run(qtbot, widget)
+    sim, real = res.clouds
+    real_codes = image_codes(widget.model, viewer.layers["pat_real"].data, "real")
+    z = gather_spectra(real_codes, real.index)
+    np.testing.assert_allclose(real.health.std, latent_health(z).std, rtol=1e-4)
+    np.testing.assert_allclose(real.points, res.pca.transform(z), rtol=1e-3, atol=1e-3)
+    assert sim.noisy and 0.9 <= sim.health.median_std <= 1.1
+    assert 0.9 <= real.health.median_std <= 1.1
+    assert widget.health_text.text().startswith("Shared latent space")
+    # the clicked pixel's star sits at that pixel's codes in the encoded image
+    y, x = 40, 70
+    assert widget.mark_pixel((0, y, x)) == 2
+    want = res.pca.transform(real_codes[:, y, x][None])[0]
+    from napari_cinn.widgets._logic import latent as L
+
+    marks = dict(L.marks_at(res, {ly.name: ly for ly in viewer.layers}, (0, y, x), widget.model))
+    np.testing.assert_allclose(marks[1], want, rtol=1e-5)
+    # clean, the simulation shows its thin core here too
+    widget.noise.setChecked(False)
+    res = run(qtbot, widget)
+    assert res.clouds[0].health.median_std < 0.6

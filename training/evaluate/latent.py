@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from napari_cinn.core.clouds import features
+from napari_cinn.core.clouds import features, image_codes
 from napari_cinn.core.latent_health import latent_health
 
 
@@ -24,19 +24,9 @@ def _encode(model, spectra: np.ndarray, domain: str, noisy: bool) -> np.ndarray:
 def _encode_images(model, images, domain: str, noisy: bool) -> np.ndarray:
     """Latent codes of whole images ``(bands, y, x)``, one row per pixel ``(pixels, channels)``
     (the multi-scale PAT latent packed into the image's shape, as ``cinn-train fit`` logs it)."""
-    import torch
-
-    from napari_cinn.core.transfer import encode_image
-
     rows = []
     for i, image in enumerate(images):
-        image = np.ascontiguousarray(image, dtype=np.float32)
-        if noisy:
-            with torch.inference_mode():
-                gen = torch.Generator().manual_seed(i)
-                t = torch.from_numpy(image)[None]
-                image = model.add_source_noise(t, domain, gen)[0].numpy()
-        z = encode_image(model, image, domain, device="cpu")
+        z = image_codes(model, image, domain, noise=noisy, seed=i)
         rows.append(z.reshape(z.shape[0], -1).T)
     return np.concatenate(rows)
 

@@ -70,6 +70,10 @@ def marks_at(result: ProjectionResult, layers: dict, world_position, model=None)
         spec = spectrum_at(layer.data, idx) if idx is not None else None
         if spec is None or not np.all(np.isfinite(spec)) or not np.any(spec):
             continue
+        if cloud.codes is not None:  # an image model: the pixel's codes in the encoded image
+            f = cloud.codes[(slice(None), *idx)][None]
+            marks.append((k, tuple(result.pca.transform(f)[0])))
+            continue
         try:
             f = features(
                 spec[None],
