@@ -227,27 +227,33 @@ def test_latent_health_tab_shows_each_domain_std_strip_and_verdict(dock, qtbot, 
     assert widget.health_plot.image is None
 
 
+def sample_dock(make_napari_viewer, kind: str, n: int):
+    """A viewer with the shipped ``kind`` ("hsi", "pat") sample images and model in the dock."""
+    from pathlib import Path
+
+    model_file = Path(__file__).parents[2] / "sample_data" / "models" / f"{kind}_sample.safetensors"
+    viewer = make_napari_viewer()
+    viewer.open_sample("napari-cinn", f"{kind}_sim")
+    viewer.open_sample("napari-cinn", f"{kind}_real")
+    widget = LatentWidget(viewer)
+    viewer.window.add_dock_widget(widget)
+    assert widget.load_model(str(model_file)), widget.status.text()
+    widget.set_checked([f"{kind}_sim", f"{kind}_real"])
+    widget.reference.setCurrentText(f"{kind}_real")
+    widget.n_pixels.setValue(n)
+    return viewer, widget
+
+
 def test_model_noise_lets_the_shipped_simulation_fill_the_latent_and_off_shows_its_core(
     make_napari_viewer, qtbot
 ):
     """The shipped HSI model dequantises its noise-free simulation. With *model noise* on (the
     default) the sample sim cube is encoded as the transfer encodes it and fills N(0, 1) like the
     real one: plot and health agree. Off, its clean pixels sit in a thin core, and both say so."""
-    from pathlib import Path
-
     from napari_cinn.core.clouds import features
     from napari_cinn.core.picking import gather_spectra
 
-    model_file = Path(__file__).parents[2] / "sample_data" / "models" / "hsi_sample.safetensors"
-    viewer = make_napari_viewer()
-    viewer.open_sample("napari-cinn", "hsi_sim")
-    viewer.open_sample("napari-cinn", "hsi_real")
-    widget = LatentWidget(viewer)
-    viewer.window.add_dock_widget(widget)
-    assert widget.load_model(str(model_file)), widget.status.text()
-    widget.set_checked(["hsi_sim", "hsi_real"])
-    widget.reference.setCurrentText("hsi_real")
-    widget.n_pixels.setValue(2000)
+    viewer, widget = sample_dock(make_napari_viewer, "hsi", 2000)
     assert widget.noise.isChecked()
     res = run(qtbot, widget)
     sim, real = res.clouds
@@ -285,22 +291,11 @@ def test_an_image_model_encodes_whole_images_and_samples_their_codes(make_napari
     """The PAT model's latent is not per pixel: the dock encodes each whole image (as transfer
     and ``cinn-train evaluate`` do) and plots the sampled pixels' packed codes, so its health
     agrees with the evaluation's: the shipped model's sim (with its noise) and real fill N(0, 1)."""
-    from pathlib import Path
-
     from napari_cinn.core.clouds import image_codes
     from napari_cinn.core.latent_health import latent_health
     from napari_cinn.core.picking import gather_spectra
 
-    model_file = Path(__file__).parents[2] / "sample_data" / "models" / "pat_sample.safetensors"
-    viewer = make_napari_viewer()
-    viewer.open_sample("napari-cinn", "pat_sim")
-    viewer.open_sample("napari-cinn", "pat_real")
-    widget = LatentWidget(viewer)
-    viewer.window.add_dock_widget(widget)
-    assert widget.load_model(str(model_file)), widget.status.text()
-    widget.set_checked(["pat_sim", "pat_real"])
-    widget.reference.setCurrentText("pat_real")
-    widget.n_pixels.setValue(3000)
+    viewer, widget = sample_dock(make_napari_viewer, "pat", 3000)
     res = run(qtbot, widget)
     sim, real = res.clouds
     real_codes = image_codes(widget.model, viewer.layers["pat_real"].data, "real")
