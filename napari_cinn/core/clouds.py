@@ -217,6 +217,8 @@ def project_clouds(
     with limit:
         for item, idx in picks:
             add_noise = space == "latent" and source_noise and model.can_sample(item.domain)
+            if add_noise:
+                noisy.add(item.name)
             if space == "latent" and model.modality != "hsi":  # not per pixel: the whole image
                 step(progress, cancel, done, total, "projection")
                 whole[item.name] = image_codes(
@@ -224,13 +226,11 @@ def project_clouds(
                     noise=add_noise, seed=seed, device=device,
                 )  # fmt: skip
                 feats[item.name] = gather_spectra(whole[item.name], idx)
-                noisy.update([item.name] if add_noise else [])
                 done += len(idx[0])
                 continue
             spectra = gather_spectra(item.cube, idx)
             if add_noise:
                 spectra = with_model_noise(model, spectra, item.domain, seed)
-                noisy.add(item.name)
             parts = []
             for start in range(0, spectra.shape[0], chunk):
                 step(progress, cancel, done, total, "projection")
