@@ -57,7 +57,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         type=int,
         metavar="N",
         help="pixels per image given to a method's fit (unlabelled sim and real-train "
-        "spectra; default: --pixels)",
+        "spectra; default: --pixels). A baseline fitted on the default 200 sees a fraction of "
+        "what a trained model saw: compare with 1250 or more (ot-noise gains 0.03 on HSI)",
     )
     parser.add_argument(
         "--fit-real",
