@@ -64,19 +64,24 @@ class ProjectionResult:
     reference: str
     extent: tuple[float, float, float, float]
     notes: list[str] = field(default_factory=list)
-    source_noise: bool = False  # domains the model dequantises were encoded plus that noise
-    seed: int = 0
+    seed: int = 0  # of the pixel subsample and of the model's noise draw
+
+    @property
+    def source_noise(self) -> bool:
+        """Whether any layer was encoded plus the model's noise for its domain."""
+        return any(c.noisy for c in self.clouds)
 
 
-def with_model_noise(model, spectra: np.ndarray, domain: str | None, seed: int = 0) -> np.ndarray:
-    """``spectra`` ``(n, bands)`` plus one draw (seeded) of the noise the model adds to ``domain``
-    in training and in a stochastic transfer; unchanged when it adds none (torch imported lazily)."""
+def with_model_noise(model, x: np.ndarray, domain: str | None, seed: int = 0) -> np.ndarray:
+    """``x`` (spectra ``(n, bands)`` or images ``(n, bands, y, x)``) plus one draw (seeded) of the
+    noise the model adds to ``domain`` in training and in a stochastic transfer; unchanged when it
+    adds none (torch imported lazily)."""
     if model is None or domain not in tuple(model.domains) or not model.can_sample(domain):
-        return spectra
+        return x
     import torch
 
     with torch.inference_mode():
-        t = torch.from_numpy(np.ascontiguousarray(spectra, dtype=np.float32))
+        t = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
         return model.add_source_noise(t, domain, torch.Generator().manual_seed(seed)).numpy()
 
 
@@ -117,12 +122,8 @@ def image_codes(
     from napari_cinn.core.transfer import encode_image
 
     cube = np.ascontiguousarray(cube, dtype=np.float32)
-    if noise and model.can_sample(domain):
-        import torch
-
-        with torch.inference_mode():
-            gen = torch.Generator().manual_seed(seed)
-            cube = model.add_source_noise(torch.from_numpy(cube)[None], domain, gen)[0].numpy()
+    if noise:
+        cube = with_model_noise(model, cube[None], domain, seed)[0]
     return encode_image(model, cube, domain, wavelengths=wavelengths, device=device)
 
 
@@ -272,7 +273,7 @@ def project_clouds(
         notes.append(
             f"{names} encoded plus the model's noise for their domain, as a transfer does."
         )
-    return ProjectionResult(clouds, pca, space, reference, extent, notes, bool(noisy), seed)
+    return ProjectionResult(clouds, pca, space, reference, extent, notes, seed)
 
 
 def coinciding_clouds(clouds: list[Cloud], rtol: float = 1e-4) -> list[str]:
