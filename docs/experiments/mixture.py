@@ -1,8 +1,9 @@
 """Per-pixel mixture of several HSI cINN model files, as a ``fit()`` file for the harness.
 
 The experiment of ``docs/latent_space.md`` ("Ten training seeds, and two flows trained at once");
-not part of the package. Each realisation draws every pixel from one of the model files (chosen
-with the realisation's seed), through that model's own seeded stochastic transfer::
+not part of the package; HSI models with domains ``sim`` and ``real``. Each realisation draws
+every pixel from one of the model files (chosen with the realisation's seed), through that
+model's own seeded stochastic transfer::
 
     cinn-train evaluate --sim data/hsi/sim --real $E --classifiers rf lda --samples 3 \\
         --method docs/experiments/mixture.py --option models=runs/s0.safetensors,runs/s5.safetensors \\
@@ -14,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from napari_cinn.core import load_model, transfer_image
+from napari_cinn_training.evaluate import EvaluationError
 
 
 class Mixture:
@@ -49,5 +51,5 @@ class Mixture:
 def fit(sim_spectra: np.ndarray, real_spectra: np.ndarray, *, models: str = "") -> Mixture:
     """Per-pixel mixture of the comma-separated cINN model files ``models`` (nothing is fitted)."""
     if not models:
-        raise ValueError("pass --option models=a.safetensors,b.safetensors")
+        raise EvaluationError("mixture.py: pass --option models=a.safetensors,b.safetensors")
     return Mixture([load_model(p, device="cpu") for p in models.split(",")])
