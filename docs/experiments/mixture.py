@@ -1,9 +1,9 @@
 """Per-pixel mixture of several HSI cINN model files, as a ``fit()`` file for the harness.
 
 The experiment of ``docs/latent_space.md`` ("Ten training seeds, and two flows trained at once");
-not part of the package; HSI models with domains ``sim`` and ``real``. Each realisation draws
-every pixel from one of the model files (chosen with the realisation's seed), through that
-model's own seeded stochastic transfer::
+not part of the package; HSI model files, loaded as ``--method FILE`` loads them (sim→real).
+Each realisation draws every pixel from one of the model files (chosen with the realisation's
+seed), through that model's own seeded stochastic transfer::
 
     cinn-train evaluate --sim data/hsi/sim --real $E --classifiers rf lda --samples 3 \\
         --method docs/experiments/mixture.py --option models=runs/s0.safetensors,runs/s5.safetensors \\
@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from napari_cinn.core import load_model, transfer_image
 from napari_cinn_training.evaluate import EvaluationError
+from napari_cinn_training.evaluate.methods import Method, resolve_method
 
 
 class Mixture:
@@ -24,15 +24,13 @@ class Mixture:
 
     stochastic = True
 
-    def __init__(self, models: list) -> None:
+    def __init__(self, models: list[Method]) -> None:
         self.models = models
 
     @staticmethod
-    def _transfer(model, x: np.ndarray, seed: int | None) -> np.ndarray:
+    def _transfer(model: Method, x: np.ndarray, seed: int | None) -> np.ndarray:
         cube = np.ascontiguousarray(x.T[:, :, None], dtype=np.float32)  # (bands, n, 1)
-        out = transfer_image(
-            model, cube, "sim", "real", device="cpu", sample=seed is not None, seed=seed
-        )
+        out = model.image_transform(cube) if seed is None else model.sample_transform(cube, seed)
         return np.asarray(out, np.float32)[:, :, 0].T
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
@@ -52,4 +50,4 @@ def fit(sim_spectra: np.ndarray, real_spectra: np.ndarray, *, models: str = "") 
     """Per-pixel mixture of the comma-separated cINN model files ``models`` (nothing is fitted)."""
     if not models:
         raise EvaluationError("mixture.py: pass --option models=a.safetensors,b.safetensors")
-    return Mixture([load_model(p, device="cpu") for p in models.split(",")])
+    return Mixture([resolve_method(p, device="cpu") for p in models.split(",")])
