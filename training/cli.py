@@ -90,6 +90,7 @@ ARG_RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("simulate", "seed"): (0, 2**32 - 1),
     ("simulate", "size"): (8, 16_384),
     ("simulate", "first"): (0, 10**9),
+    ("simulate", "camera_seed"): (0, 2**32 - 1),
     ("evaluate", "seeds"): (0, 2**32 - 1),
     ("evaluate", "pixels"): (1, 10**8),
     ("evaluate", "samples"): (0, 10**6),

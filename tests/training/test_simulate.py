@@ -70,6 +70,30 @@ def test_hsi_subject_is_deterministic_and_domains_differ():
         hsi_subject(0, "fake")
 
 
+def test_sim_tissue_through_the_real_camera_is_the_ideal_transfer():
+    """``camera_domain``: the same labelled tissue as the sim subject, recorded as real-like."""
+    sim = hsi_subject(2, "sim", seed=1, size=32)
+    real = hsi_subject(2, "real", seed=1, size=32)
+    ideal = hsi_subject(2, "sim", seed=1, size=32, camera_domain="real")
+    np.testing.assert_array_equal(ideal.labels, sim.labels)  # same layout, same labels
+    assert ideal.metadata["domain"] == "sim→real"
+
+    def roughness(cube):  # camera noise: second difference along wavelength
+        return float(np.median(np.abs(np.diff(cube, 2, axis=0))))
+
+    assert roughness(sim.cube) < 0.1 * roughness(ideal.cube)
+    assert 0.5 < roughness(ideal.cube) / roughness(real.cube) < 2
+    # the white-balance tilt darkens the red end relative to sim, as in the real domain
+    red = HSI_WAVELENGTHS > 900
+    ratio = lambda c: c[red].mean() / c[~red].mean()  # noqa: E731
+    assert ratio(ideal.cube) < ratio(sim.cube) and ratio(real.cube) < ratio(sim.cube)
+    other = hsi_subject(2, "sim", seed=1, size=32, camera_domain="real", camera_seed=1)
+    assert not np.array_equal(other.cube, ideal.cube)  # another realisation of the camera
+    np.testing.assert_array_equal(other.labels, sim.labels)
+    same = hsi_subject(2, "sim", seed=1, size=32, camera_domain="sim")
+    np.testing.assert_array_equal(same.cube, sim.cube)  # the default camera is the domain's own
+
+
 def test_bag_of_spectra_both_domains():
     x, y = simulate_spectra(1000, "real", np.random.default_rng(0))
     assert x.shape == (1000, 100) and y.min() >= 1 and y.max() <= 10
@@ -184,3 +208,21 @@ def test_cli_writes_files_the_readers_open(tmp_path):
         assert f["labels"].shape == (64, 64)
         np.testing.assert_allclose(f["wavelengths"], PAT_WAVELENGTHS)
         assert json.loads(str(f["label_names"]))["2"] == "vein"
+
+
+def test_cli_renders_sim_through_the_real_camera(tmp_path, capsys):
+    from napari_cinn.io import read_spectral
+    from napari_cinn_training.cli import main
+
+    argv = ["simulate", "hsi", "--subjects", "1", "--size", "16", "--out", str(tmp_path / "o")]
+    assert main([*argv, "--camera", "real", "--camera-seed", "3"]) == 0
+    assert "hsi sim→real subject" in capsys.readouterr().out
+    image = read_spectral(tmp_path / "o" / "hsi_sim_realcam.hdr")
+    assert image.metadata["domain"] == "sim→real"  # napari layers tag it as a transfer
+    manifest = json.loads((tmp_path / "o" / "hsi_sim_realcam_manifest.json").read_text())
+    assert manifest["domain"] == "sim" and manifest["camera"] == "real"
+    assert manifest["files"][0]["metadata"]["camera_seed"] == 3
+    pat = ["simulate", "pat", "--camera", "real", "--out", str(tmp_path / "p")]
+    assert main(pat) == 2
+    assert "--camera is implemented for hsi only" in capsys.readouterr().err
+    assert not (tmp_path / "p").exists()

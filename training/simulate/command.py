@@ -38,18 +38,43 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--stem",
         default=None,
-        help="file name stem (default '<modality>_<domain>'); files are "
-        "<stem>_<index>.<ext>, or <stem>.<ext> when --subjects is 1",
+        help="file name stem (default '<modality>_<domain>', '<modality>_<domain>_<camera>cam' "
+        "with --camera); files are <stem>_<index>.<ext>, or <stem>.<ext> when --subjects is 1",
+    )
+    parser.add_argument(
+        "--camera",
+        choices=("sim", "real"),
+        default=None,
+        help="hsi only: render the --domain tissue through this domain's camera (default: "
+        "--domain's own). '--domain sim --camera real' is the ideal sim->real transfer of the "
+        "labelled simulated subjects, a ceiling for any transfer method",
+    )
+    parser.add_argument(
+        "--camera-seed",
+        dest="camera_seed",
+        type=int,
+        default=0,
+        help="with --camera: seed of the camera's own draws (one realisation per seed)",
     )
     parser.add_argument("--overwrite", action="store_true", help="replace existing files")
 
 
-def generate(modality: str, index: int, domain: str, seed: int, size: int | None):
+def generate(
+    modality: str,
+    index: int,
+    domain: str,
+    seed: int,
+    size: int | None,
+    camera: str | None = None,
+    camera_seed: int = 0,
+):
     """Return a :class:`napari_cinn_training.simulate.hsi.Subject` for either modality."""
     if modality == "hsi":
         from napari_cinn_training.simulate.hsi import hsi_subject
 
-        return hsi_subject(index, domain, seed, size=size or 64)
+        return hsi_subject(
+            index, domain, seed, size=size or 64, camera_domain=camera, camera_seed=camera_seed
+        )
     from napari_cinn_training.simulate.pat import pat_subject
 
     return pat_subject(index, domain, seed, size=size or 128)
@@ -72,15 +97,31 @@ def run(args: argparse.Namespace) -> int:
     if args.size is not None and not 16 <= args.size <= 2048:
         print("cinn-train simulate: --size must lie in 16..2048 pixels", file=sys.stderr)
         return 2
+    if args.camera is not None and args.modality != "hsi":
+        print("cinn-train simulate: --camera is implemented for hsi only", file=sys.stderr)
+        return 2
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
-    stem = args.stem or f"{args.modality}_{args.domain}"
+    camera = args.camera or args.domain
+    what = args.domain if camera == args.domain else f"{args.domain}→{camera}"
+    default_stem = f"{args.modality}_{args.domain}" + (
+        "" if camera == args.domain else f"_{camera}cam"
+    )
+    stem = args.stem or default_stem
     ext = ".hdr" if args.modality == "hsi" else ".npz"
     files = []
     t0 = time.perf_counter()
     try:
         for index in range(args.first, args.first + args.subjects):
-            s = generate(args.modality, index, args.domain, args.seed, args.size)
+            s = generate(
+                args.modality,
+                index,
+                args.domain,
+                args.seed,
+                args.size,
+                args.camera,
+                args.camera_seed,
+            )
             name = stem if args.subjects == 1 else f"{stem}_{index:03d}"
             meta = dict(s.metadata, file=name)
             image = SpectralImage(s.cube, s.wavelengths, s.labels, s.label_names, meta)
@@ -97,6 +138,7 @@ def run(args: argparse.Namespace) -> int:
             "modality": args.modality,
             "domain": args.domain,
             "seed": args.seed,
+            "camera": camera,
             "subjects": args.subjects,
             "first": args.first,
             "wavelengths_nm": [float(w) for w in s.wavelengths],
@@ -109,7 +151,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"cinn-train simulate: {err}", file=sys.stderr)
         return 1
     print(
-        f"wrote {len(files)} {args.modality} {args.domain} subject(s) to {out} "
+        f"wrote {len(files)} {args.modality} {what} subject(s) to {out} "
         f"in {time.perf_counter() - t0:.1f} s"
     )
     return 0

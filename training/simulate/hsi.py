@@ -303,16 +303,23 @@ def hsi_subject(
     size: int = 64,
     wavelengths=HSI_WAVELENGTHS,
     cam: RealCamera = REAL,
+    camera_domain: str | None = None,
+    camera_seed: int = 0,
 ) -> Subject:
     """Generate subject ``index`` of ``domain`` ("sim" | "real"): a ``(100, size, size)`` cube.
 
     Per subject: organ layout, overall perfusion, oxygenation and scattering offsets; per organ
     region and per pixel: correlated draws around the class means (:data:`TISSUE_PARAMS`).
-    Deterministic in ``(seed, domain, index)``.
+    Deterministic in ``(seed, domain, index)``. ``camera_domain`` ("sim" | "real", default ``domain``)
+    renders this tissue through the other domain's camera: ``("sim", camera_domain="real")`` is the
+    ideal sim→real transfer of a labelled simulated subject, a ceiling for any method. Its camera
+    is then drawn from a stream of its own, keyed by ``camera_seed``.
     """
     from napari_cinn_training.simulate.fields import blobs, organ_layout, smooth_field
 
     _check_domain(domain)
+    camera_domain = domain if camera_domain is None else camera_domain
+    _check_domain(camera_domain)
     rng = subject_rng(seed, domain, index, "hsi")
     wl = np.asarray(wavelengths, dtype=np.float64)
     tissue, labels = organ_layout(size, len(TISSUES), rng)
@@ -332,7 +339,12 @@ def hsi_subject(
         "seed": int(seed),
         "generator": "napari_cinn_training.simulate.hsi",
     }
-    if domain == "sim":
+    if camera_domain != domain:
+        code = {"sim": 0, "real": 1}[domain]
+        rng = np.random.default_rng([int(seed), code, int(index), 1_000 + int(camera_seed)])
+        # tagged as a transfer (napari_cinn.layers): the tissue is one domain's, the camera another's
+        meta.update(domain=f"{domain}→{camera_domain}", camera_seed=int(camera_seed))
+    if camera_domain == "sim":
         spectra = reflectance(params, wl)
     else:
         methb = rng.uniform(*cam.methb_range)
