@@ -1,0 +1,93 @@
+"""How far transfers of the simulated training subjects are from the ideal transfer (HSI benchmark).
+
+The experiment of ``docs/latent_space.md`` ("How far can a transfer go?"); not part of the package.
+The ideal transfer is the same labelled sim pixels rendered by the generator's real-like camera
+(``cinn-train simulate hsi --domain sim --camera real``), which only a synthetic benchmark has.
+Uses the sim labels and no real label, no evaluation subject. Per method, on unit-norm spectra:
+the C2ST AUC against the ideal transfer (0.5 = indistinguishable), the per-class spread (total
+variance relative to the ideal's) and the class-mean error (distance of each class mean to the
+ideal's, relative to the untransferred simulation's, mean over classes: 1 = nothing corrected)::
+
+    python docs/experiments/against_ideal.py sample_data/models/hsi_sample.safetensors
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+from napari_cinn.core import load_model, transfer_image
+from napari_cinn.core.metrics import c2st_auc
+from napari_cinn.io import read_spectral
+from napari_cinn_training.baselines.ot_noise import fit as fit_ot_noise
+
+
+def spectra(folder: Path) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Per image: spectra ``(y·x, bands)`` and labels ``(y·x,)`` (empty when unlabelled)."""
+    cubes, labels = [], []
+    for hdr in sorted(folder.glob("*.hdr")):
+        image = read_spectral(hdr)
+        cube = np.asarray(image.data, np.float32)  # (bands, y, x)
+        cubes.append(cube.reshape(cube.shape[0], -1).T)
+        labels.append(np.zeros(0) if image.labels is None else np.asarray(image.labels).ravel())
+    return cubes, labels
+
+
+def cinn(path: str, sim: list[np.ndarray], shape: tuple[int, int], seed: int) -> list[np.ndarray]:
+    """One seeded stochastic sim→real realisation of every sim image through a model file."""
+    model = load_model(path)
+    out = []
+    for i, x in enumerate(sim):
+        cube = np.ascontiguousarray(x.T.reshape(-1, *shape))
+        t = transfer_image(model, cube, "sim", "real", sample=True, seed=seed + i, device="cpu")
+        out.append(np.asarray(t, np.float32).reshape(x.shape[1], -1).T)
+    return out
+
+
+def unit(x: np.ndarray) -> np.ndarray:
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("models", nargs="*", help="cINN model files (.safetensors)")
+    p.add_argument("--sim", type=Path, default=Path("data/hsi/sim"))
+    p.add_argument("--ideal", type=Path, default=Path("data/hsi/oracle_d0"))
+    p.add_argument("--ideal2", type=Path, default=Path("data/hsi/oracle_d1"))
+    p.add_argument("--real", type=Path, default=Path("data/hsi/real"), help="ot-noise's fit")
+    p.add_argument("--fit-pixels", type=int, default=1250)
+    args = p.parse_args()
+    sim, labels = spectra(args.sim)
+    shape = read_spectral(sorted(args.sim.glob("*.hdr"))[0]).data.shape[1:]
+    real, _ = spectra(args.real)
+    rng = np.random.default_rng(0)
+    take = lambda a: a[rng.choice(len(a), min(args.fit_pixels, len(a)), replace=False)]  # noqa: E731
+    ot_noise = fit_ot_noise(
+        np.concatenate([take(x) for x in sim]), np.concatenate([take(x) for x in real])
+    )
+    seed = 1000
+    methods = {"ideal, another camera draw": spectra(args.ideal2)[0]}
+    methods.update({Path(m).stem: cinn(m, sim, shape, seed) for m in args.models})
+    methods["ot-noise"] = [ot_noise.sample(x, seed + i) for i, x in enumerate(sim)]
+    methods["none (simulation)"] = sim
+    y = np.concatenate(labels)
+    classes = [c for c in np.unique(y) if c > 0]
+    ideal = unit(np.concatenate(spectra(args.ideal)[0]))
+    mean = lambda x: np.stack([x[y == c].mean(0) for c in classes])  # noqa: E731
+    spread = lambda x: np.array([np.trace(np.cov(x[y == c].T)) for c in classes])  # noqa: E731
+    s = unit(np.concatenate(sim))
+    sim_error = np.linalg.norm(mean(s) - mean(ideal), axis=1)
+    print("| method | C2ST against the ideal | per-class spread / ideal's | class-mean error |")
+    print("|---|---|---|---|")
+    for name, out in methods.items():
+        t = unit(np.concatenate(out))
+        auc = c2st_auc(t[y > 0], ideal[y > 0], max_n=2000)
+        ratio = np.mean(spread(t) / spread(ideal))
+        error = np.mean(np.linalg.norm(mean(t) - mean(ideal), axis=1) / sim_error)
+        print(f"| {name} | {auc:.3f} | {ratio:.2f} | {error:.3f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
