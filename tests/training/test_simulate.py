@@ -226,3 +226,6 @@ def test_cli_renders_sim_through_the_real_camera(tmp_path, capsys):
     assert main(pat) == 2
     assert "--camera is implemented for hsi only" in capsys.readouterr().err
     assert not (tmp_path / "p").exists()
+    assert main([*argv[:-1], str(tmp_path / "s"), "--camera-seed", "1"]) == 2
+    assert "--camera-seed needs --camera" in capsys.readouterr().err
+    assert not (tmp_path / "s").exists()

@@ -100,6 +100,13 @@ def run(args: argparse.Namespace) -> int:
     if args.camera is not None and args.modality != "hsi":
         print("cinn-train simulate: --camera is implemented for hsi only", file=sys.stderr)
         return 2
+    if args.camera_seed and args.camera in (None, args.domain):
+        print(
+            "cinn-train simulate: --camera-seed needs --camera other than --domain "
+            "(the domain's own camera is drawn with --seed)",
+            file=sys.stderr,
+        )
+        return 2
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     camera = args.camera or args.domain

@@ -310,10 +310,10 @@ def hsi_subject(
 
     Per subject: organ layout, overall perfusion, oxygenation and scattering offsets; per organ
     region and per pixel: correlated draws around the class means (:data:`TISSUE_PARAMS`).
-    Deterministic in ``(seed, domain, index)``. ``camera_domain`` ("sim" | "real", default ``domain``)
-    renders this tissue through the other domain's camera: ``("sim", camera_domain="real")`` is the
-    ideal sim→real transfer of a labelled simulated subject, a ceiling for any method. Its camera
-    is then drawn from a stream of its own, keyed by ``camera_seed``.
+    Deterministic in ``(seed, domain, index)``. ``camera_domain`` ("sim" | "real", default
+    ``domain``) renders this tissue through the other domain's camera: ``("sim",
+    camera_domain="real")`` is the ideal sim→real transfer of a labelled simulated subject, a
+    ceiling for any method. Its camera is then drawn from a stream of its own (``camera_seed``).
     """
     from napari_cinn_training.simulate.fields import blobs, organ_layout, smooth_field
 
