@@ -90,6 +90,7 @@ def _write_manifest(path: Path, manifest: dict, overwrite: bool) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from napari_cinn.io import SpectralImage, write_spectral
+    from napari_cinn.layers import format_domain
 
     if args.subjects < 1:
         print("cinn-train simulate: --subjects must be at least 1", file=sys.stderr)
@@ -110,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     camera = args.camera or args.domain
-    what = args.domain if camera == args.domain else f"{args.domain}→{camera}"
+    what = format_domain(args.domain, None if camera == args.domain else camera)
     default_stem = f"{args.modality}_{args.domain}" + (
         "" if camera == args.domain else f"_{camera}cam"
     )

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from napari_cinn.core.spectra import HSI_WAVELENGTHS
+from napari_cinn.layers import format_domain
 from napari_cinn_training.simulate.chromophores import absorption
 
 #: Names of the labels; 0 is unlabelled (thin gaps between annotated organs).
@@ -290,10 +291,17 @@ class Subject:
     metadata: dict
 
 
-def subject_rng(seed: int, domain: str, index: int, modality: str) -> np.random.Generator:
-    """Independent, reproducible random stream for one subject of one domain."""
+def subject_rng(
+    seed: int, domain: str, index: int, modality: str, stream: int | None = None
+) -> np.random.Generator:
+    """Independent, reproducible random stream for one subject of one domain.
+
+    ``stream`` keys a further independent stream of the same subject (e.g. its camera's draws
+    when it is rendered through another domain's camera); None is the subject's own.
+    """
     code = {"sim": 0, "real": 1}[domain] + 2 * {"hsi": 0, "pat": 1}[modality]
-    return np.random.default_rng([int(seed), code, int(index)])
+    key = [int(seed), code, int(index)] + ([] if stream is None else [int(stream)])
+    return np.random.default_rng(key)
 
 
 def hsi_subject(
@@ -340,10 +348,9 @@ def hsi_subject(
         "generator": "napari_cinn_training.simulate.hsi",
     }
     if camera_domain != domain:
-        code = {"sim": 0, "real": 1}[domain]
-        rng = np.random.default_rng([int(seed), code, int(index), 1_000 + int(camera_seed)])
-        # tagged as a transfer (napari_cinn.layers): the tissue is one domain's, the camera another's
-        meta.update(domain=f"{domain}→{camera_domain}", camera_seed=int(camera_seed))
+        rng = subject_rng(seed, domain, index, "hsi", stream=1_000 + int(camera_seed))
+        # tagged as a transfer: the tissue is one domain's, the camera another's
+        meta.update(domain=format_domain(domain, camera_domain), camera_seed=int(camera_seed))
     if camera_domain == "sim":
         spectra = reflectance(params, wl)
     else:
