@@ -21,30 +21,31 @@ import numpy as np
 
 from napari_cinn.core import load_model, transfer_image
 from napari_cinn.core.metrics import c2st_auc
-from napari_cinn.io import read_spectral
 from napari_cinn_training.baselines.ot_noise import fit as fit_ot_noise
+from napari_cinn_training.evaluate.data import load_folder
 
 
-def spectra(folder: Path) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Per image: spectra ``(y·x, bands)`` and labels ``(y·x,)`` (empty when unlabelled)."""
-    cubes, labels = [], []
-    for hdr in sorted(folder.glob("*.hdr")):
-        image = read_spectral(hdr)
-        cube = np.asarray(image.data, np.float32)  # (bands, y, x)
-        cubes.append(cube.reshape(cube.shape[0], -1).T)
-        labels.append(np.zeros(0) if image.labels is None else np.asarray(image.labels).ravel())
-    return cubes, labels
+def spectra(folder: Path) -> list[np.ndarray]:
+    """Per image of ``folder``: its spectra ``(y·x, bands)`` (masks not read)."""
+    return [flat(im.data) for im in load_folder(folder, str(folder), labelled=False)]
 
 
-def cinn(path: str, sim: list[np.ndarray], shape: tuple[int, int], seed: int) -> list[np.ndarray]:
-    """One seeded stochastic sim→real realisation of every sim image through a model file."""
+def flat(cube: np.ndarray) -> np.ndarray:
+    """``(bands, y, x)`` → ``(y·x, bands)``."""
+    return cube.reshape(len(cube), -1).T
+
+
+def cinn(path: str, cubes: list[np.ndarray], seed: int) -> list[np.ndarray]:
+    """One seeded stochastic sim→real realisation of every sim cube, flattened as :func:`flat`."""
     model = load_model(path)
-    out = []
-    for i, x in enumerate(sim):
-        cube = np.ascontiguousarray(x.T.reshape(-1, *shape))
-        t = transfer_image(model, cube, "sim", "real", sample=True, seed=seed + i, device="cpu")
-        out.append(np.asarray(t, np.float32).reshape(x.shape[1], -1).T)
-    return out
+    return [
+        flat(
+            np.asarray(
+                transfer_image(model, c, "sim", "real", sample=True, seed=seed + i, device="cpu")
+            )
+        )
+        for i, c in enumerate(cubes)
+    ]
 
 
 def unit(x: np.ndarray) -> np.ndarray:
@@ -60,38 +61,39 @@ def main() -> None:
     p.add_argument("--real", type=Path, default=Path("data/hsi/real"), help="ot-noise's fit")
     p.add_argument("--fit-pixels", type=int, default=1250)
     args = p.parse_args()
-    sim, labels = spectra(args.sim)
-    shape = read_spectral(sorted(args.sim.glob("*.hdr"))[0]).data.shape[1:]
-    real, _ = spectra(args.real)
+    images = load_folder(args.sim, "--sim")  # labelled: the sim labels are read
+    sim = [flat(im.data) for im in images]
+    labels = [im.labels.ravel() for im in images]
+    real = spectra(args.real)
     rng = np.random.default_rng(0)
     take = lambda a: a[rng.choice(len(a), min(args.fit_pixels, len(a)), replace=False)]  # noqa: E731
     ot_noise = fit_ot_noise(
         np.concatenate([take(x) for x in sim]), np.concatenate([take(x) for x in real])
     )
     seed = 1000
-    methods = {"ideal, another camera draw": spectra(args.ideal2)[0]}
-    methods.update({Path(m).stem: cinn(m, sim, shape, seed) for m in args.models})
+    methods = {"ideal, another camera draw": spectra(args.ideal2)}
+    methods.update({Path(m).stem: cinn(m, [im.data for im in images], seed) for m in args.models})
     methods["ot-noise"] = [ot_noise.sample(x, seed + i) for i, x in enumerate(sim)]
     methods["none (simulation)"] = sim
     y = np.concatenate(labels)
     classes = [c for c in np.unique(y) if c > 0]
-    ideal = unit(np.concatenate(spectra(args.ideal)[0]))
+    ideal = unit(np.concatenate(spectra(args.ideal)))
     mean = lambda x: np.stack([x[y == c].mean(0) for c in classes])  # noqa: E731
     spread = lambda x: np.array([np.trace(np.cov(x[y == c].T)) for c in classes])  # noqa: E731
     s = unit(np.concatenate(sim))
     sim_error = np.linalg.norm(mean(s) - mean(ideal), axis=1)
     print("| method | C2ST against the ideal | per-class spread / ideal's | class-mean error |")
     print("|---|---|---|---|")
+    class_means = {}
     for name, out in methods.items():
         t = unit(np.concatenate(out))
+        class_means[name] = mean(t)
         auc = c2st_auc(t[y > 0], ideal[y > 0], max_n=2000)
         ratio = np.mean(spread(t) / spread(ideal))
-        error = np.mean(np.linalg.norm(mean(t) - mean(ideal), axis=1) / sim_error)
+        error = np.mean(np.linalg.norm(class_means[name] - mean(ideal), axis=1) / sim_error)
         print(f"| {name} | {auc:.3f} | {ratio:.2f} | {error:.3f} |", flush=True)
     if len(args.models) > 1:  # is the class-mean error seed noise (averages away) or a bias?
-        pooled = np.mean(
-            [mean(unit(np.concatenate(methods[Path(m).stem]))) for m in args.models], 0
-        )
+        pooled = np.mean([class_means[Path(m).stem] for m in args.models], 0)
         error = np.mean(np.linalg.norm(pooled - mean(ideal), axis=1) / sim_error)
         print(f"| the {len(args.models)} models' class means averaged | – | – | {error:.3f} |")
 

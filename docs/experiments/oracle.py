@@ -18,20 +18,15 @@ from pathlib import Path
 
 import numpy as np
 
-from napari_cinn.io import read_spectral
 from napari_cinn_training.evaluate import EvaluationError
+from napari_cinn_training.evaluate.data import load_folder
 from napari_cinn_training.evaluate.transfers import realisation_seed
 
 
 def _pixels(folder: Path) -> dict[str, np.ndarray]:
-    """Subject number → its spectra ``(y·x, bands)`` for every ENVI cube in ``folder``."""
-    out = {}
-    for hdr in sorted(folder.glob("*.hdr")):
-        cube = np.asarray(read_spectral(hdr, labels=False).data, np.float32)  # (bands, y, x)
-        out[hdr.stem.rsplit("_", 1)[-1]] = cube.reshape(cube.shape[0], -1).T
-    if not out:
-        raise EvaluationError(f"oracle.py: no .hdr images in {folder}")
-    return out
+    """Subject number → its spectra ``(y·x, bands)`` for every cube in ``folder``."""
+    images = load_folder(folder, "oracle.py", labelled=False)  # clear errors, as the harness's
+    return {im.path.stem.rsplit("_", 1)[-1]: im.data.reshape(len(im.data), -1).T for im in images}
 
 
 class Oracle:
