@@ -26,6 +26,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "napari_cinn_training.evaluate.command",
         "score a transfer method on downstream tasks",
     ),
+    "image-spread": (
+        "napari_cinn_training.image_spread",
+        "give an HSI model file the whole-image variability its transfers lack",
+    ),
     "transfer": (
         "napari_cinn_training.batch_transfer",
         "transfer folders of spectral files with a model file (headless, resumable)",

@@ -53,7 +53,20 @@ def _chunk_workers(dev: torch.device) -> int:
 
 
 def hsi_chunks(
-    model, img, result, kind, *, src, tgt, classes, chunk, dev, progress, cancel, gen=None
+    model,
+    img,
+    result,
+    kind,
+    *,
+    src,
+    tgt,
+    classes,
+    chunk,
+    dev,
+    progress,
+    cancel,
+    gen=None,
+    factor: np.ndarray | None = None,
 ):
     """Run the HSI model over chunks of whole rows; on CPU several chunks at once.
 
@@ -62,7 +75,8 @@ def hsi_chunks(
     small element-wise operations of a coupling block gain from them, and on a busy machine
     (other processes on the cores) spinning OpenMP threads made a 2-thread run 5x slower than a
     1-thread run here. Results are written, and progress reported, in chunk order. A stochastic
-    transfer (``gen``) runs its chunks one after the other, so that a seed gives one realisation.
+    transfer (``gen``) runs its chunks one after the other, so that a seed gives one realisation;
+    ``factor`` ``(bands,)``, its whole-image draw, multiplies every transferred spectrum.
     """
     bands = img.shape[0]
     total = int(np.prod(img.shape[1:]))
@@ -82,6 +96,8 @@ def hsi_chunks(
                 x = torch.from_numpy(np.ascontiguousarray(spectra[valid])).to(dev)
                 y = _apply(model, x, kind, src, tgt, cls, gen)
                 values[valid] = y.reshape(len(x), n_out).float().cpu().numpy()
+        if factor is not None:
+            values *= factor
         return sel, block.shape[1:], values
 
     done = 0

@@ -89,7 +89,7 @@ class DomainTransferModel(PreprocessingMixin, nn.Module):
     """
 
     #: state entries a model file may lack (written before they existed); they default to zero
-    OPTIONAL_STATE = ("source_noise", "source_read", "source_shot")
+    OPTIONAL_STATE = ("source_noise", "source_read", "source_shot", "image_spread")
 
     def __init__(self, modality: str, wavelengths, domains: Sequence[str], hyper: dict[str, Any]):
         super().__init__()
@@ -118,6 +118,10 @@ class DomainTransferModel(PreprocessingMixin, nn.Module):
         # units of the domain's median pixel norm (``dequantize: camera``)
         self.register_buffer("source_read", torch.zeros(n_dom, bands))
         self.register_buffer("source_shot", torch.zeros(n_dom, bands))
+        # per target domain, the root of the whole-image variability that transfers into it lack
+        # (``napari_cinn.core.image_spread``; zero = none): a stochastic HSI transfer multiplies
+        # each realisation by one draw, see :meth:`image_factor`
+        self.register_buffer("image_spread", torch.zeros(n_dom, bands, bands))
         self.n_classes = int(h.get("n_classes", 0))
         self.depth_scale = float(h.get("depth_condition", 0.0)) if modality == "pat" else 0.0
         n_cond = n_dom + (self.n_classes if modality == "hsi" else int(self.depth_scale > 0))

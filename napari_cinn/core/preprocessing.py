@@ -120,6 +120,32 @@ class PreprocessingMixin:
             > 0
         )
 
+    def has_image_spread(self, domain) -> bool:
+        """True when stochastic transfers into ``domain`` draw a whole-image factor."""
+        return bool(self.image_spread[self.domain_index(domain)].abs().sum() > 0)
+
+    def set_image_spread(self, domain, root) -> None:
+        """Store the root ``(bands, bands)`` of what transfers into ``domain`` lack between images."""
+        root = torch.as_tensor(np.asarray(root, dtype=np.float32))
+        if tuple(root.shape) != (self.n_bands, self.n_bands) or not torch.isfinite(root).all():
+            raise ValueError(
+                f"image spread must be a finite ({self.n_bands}, {self.n_bands}) matrix, "
+                f"got shape {tuple(root.shape)}"
+            )
+        with torch.no_grad():
+            self.image_spread[self.domain_index(domain)] = root.to(self.image_spread)
+
+    def image_factor(self, domain, seed: int) -> np.ndarray | None:
+        """One seeded whole-image factor ``(bands,)`` for a realisation in ``domain``, or None.
+
+        See :func:`napari_cinn.core.image_spread.draw_factor`; None when the model has no spread.
+        """
+        from .image_spread import draw_factor
+
+        if not self.has_image_spread(domain):
+            return None
+        return draw_factor(self.image_spread[self.domain_index(domain)].cpu().numpy(), seed)
+
     def add_source_noise(
         self, x: Tensor, domain, generator: torch.Generator | None = None
     ) -> Tensor:

@@ -112,7 +112,13 @@ def _run(
         if tuple(out.shape) != tuple(out_shape):
             raise ValueError(f"`out` has shape {tuple(out.shape)}, expected {tuple(out_shape)}")
         result = out
-    runner = hsi_chunks if model.modality == "hsi" else partial(pat_chunks, row0=row0)
+    extra = {}
+    if model.modality == "hsi":
+        runner = hsi_chunks
+        if kind == "transfer" and seed is not None:  # one whole-image draw per realisation
+            extra["factor"] = model.image_factor(tgt, seed)
+    else:
+        runner = partial(pat_chunks, row0=row0)
     try:
         with torch.inference_mode():
             runner(
@@ -128,6 +134,7 @@ def _run(
                 progress=progress,
                 cancel=cancel,
                 gen=gen,
+                **extra,
             )
     except BaseException:
         if out is not None:
@@ -191,8 +198,10 @@ def transfer_image(
     out : optional preallocated (bands, y, x) float32 array or memmap to write into; on error or
         cancel it is filled with NaN so no partial result survives
     sample : draw one realisation: the source's missing noise is added before encoding
-        (:meth:`DomainTransferModel.transfer`), so the result carries the target domain's
-        variability; False (default) is the deterministic transfer
+        (:meth:`DomainTransferModel.transfer`) and, for HSI models with an image spread
+        (:mod:`napari_cinn.core.image_spread`), the result is multiplied by one whole-image
+        factor, so it carries the target domain's variability within and between images; False
+        (default) is the deterministic transfer
     seed : seed of that draw (None with ``sample``: a random one); the same seed and chunk size
         give the same realisation
     row0 : PAT only: how many pixel rows below the probe surface the image's first row lies, for

@@ -78,9 +78,10 @@ class TransferWidget(QWidget):
         self.sample_check = QCheckBox("stochastic realisation, seed")
         self.sample_check.setToolTip(
             "Draw the variability the source domain leaves unspecified (e.g. the camera noise a "
-            "simulation lacks) instead of the deterministic, mean-like transfer. The same seed "
-            "gives the same realisation; models trained with loss.dequantize=matched or camera "
-            "can sample."
+            "simulation lacks and, for HSI models with an image spread, one whole-image factor: "
+            "white balance, illumination) instead of the deterministic, mean-like transfer. The "
+            "same seed gives the same realisation; models trained with loss.dequantize=matched "
+            "or camera can sample; `cinn-train image-spread` adds the spread to a model file."
         )
         self.seed_spin = QSpinBox()
         self.seed_spin.setRange(0, 2**31 - 1)

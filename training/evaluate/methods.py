@@ -68,6 +68,9 @@ class Method:
     description: str = ""
     #: stochastic methods: ``sample_transform(cube, seed)`` gives one realisation
     sample_transform: Callable[[np.ndarray, int], np.ndarray] | None = None
+    #: a per-pixel model whose realisations draw one whole-image factor (an image spread): its
+    #: sampled spectra are transferred image by image
+    per_image_draws: bool = False
     #: the loaded cINN for model files (latent-health figures), else None
     model: object | None = None
     options: dict[str, Any] = field(default_factory=dict)
@@ -139,6 +142,7 @@ def _from_model(path: Path, device: str) -> Method:
         per_pixel=model.modality == "hsi",
         description=f"cINN model {path} ({model.modality}, {src}→{dst})",
         sample_transform=sample_transform if model.can_sample(src) else None,
+        per_image_draws=model.modality == "hsi" and model.has_image_spread(dst),
         model=model,
     )
 

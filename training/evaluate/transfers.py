@@ -85,6 +85,8 @@ def _class_map(method: Method, sample: Sample) -> dict:
 def _draw(method: Method, sim, sample: Sample, cache: dict, k: int) -> np.ndarray:
     """Realisation ``k`` of a stochastic model file (seeded by ``k`` and the image)."""
     seed = realisation_seed(k)
+    if method.per_pixel and method.per_image_draws:
+        return _per_image_pixels(method, sample, seed)
     if method.per_pixel:
         return _per_pixel(method, sample, method.sample_transform, seed)
     return _from_images(
@@ -96,6 +98,20 @@ def _per_pixel(method: Method, sample: Sample, transfer, *seed: int) -> np.ndarr
     """The sampled spectra ``(n, bands)`` through a per-pixel model as one ``(bands, n, 1)`` cube."""
     cube, cls = sample.spectra.T[:, :, None], _class_map(method, sample)
     return np.asarray(transfer(cube, *seed, **cls), dtype=np.float32)[:, :, 0].T
+
+
+def _per_image_pixels(method: Method, sample: Sample, seed: int) -> np.ndarray:
+    """Each image's sampled spectra as one ``(bands, n_i, 1)`` cube, seeded ``seed + image``:
+    one whole-image draw per image and realisation, as when the images are transferred whole."""
+    out = np.empty_like(sample.spectra, dtype=np.float32)
+    cls = _class_map(method, sample).get("classes")
+    for i in np.unique(sample.image):
+        rows = sample.image == i
+        extra = {} if cls is None else {"classes": cls[rows]}
+        cube = sample.spectra[rows].T[:, :, None]
+        got = method.sample_transform(cube, seed + int(i), **extra)
+        out[rows] = np.asarray(got, dtype=np.float32)[:, :, 0].T
+    return out
 
 
 def _from_images(sample: Sample, cache: dict, k: int | None, transfer_image) -> np.ndarray:

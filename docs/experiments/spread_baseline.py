@@ -1,0 +1,83 @@
+"""``ot-noise`` with the same image spread as the cINN: is the spread the cINN's gain or anyone's?
+
+The experiment of ``docs/latent_space.md`` ("Whole-image variability: the image spread"); not part
+of the package. The linear OT map plus the measured camera noise (``ot-noise``, fitted once on
+1,250 pixels per image of the unlabelled sim and real training folders, as ``--fit-pixels 1250
+--fit-real``), and its image spread measured as ``cinn-train image-spread`` measures the cINN's
+(:func:`napari_cinn.core.image_spread.fit_image_spread`'s recipe on the OT map's own transfers).
+Scored in the harness exactly like a model file with a spread: realisations image by image, one
+whole-image factor each::
+
+    python docs/experiments/spread_baseline.py --out reports/ot_noise_spread
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+from napari_cinn.core.image_spread import between_image_cov, draw_factor, missing_spread
+from napari_cinn_training.baselines.ot_noise import fit as fit_ot_noise
+from napari_cinn_training.evaluate.data import load_folder
+from napari_cinn_training.evaluate.harness import evaluate
+from napari_cinn_training.evaluate.methods import Method
+
+
+def flat(cube: np.ndarray) -> np.ndarray:
+    """``(bands, y, x)`` → ``(y·x, bands)``."""
+    return cube.reshape(len(cube), -1).T
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--sim", type=Path, default=Path("data/hsi/sim"))
+    p.add_argument("--real", type=Path, default=Path("data/hsi/real"), help="fit (unlabelled)")
+    p.add_argument(
+        "--eval",
+        nargs="+",
+        default=["data/hsi/real_eval", "data/hsi/real_eval2", "data/hsi/real_eval3"],
+    )
+    p.add_argument("--fit-pixels", type=int, default=1250)
+    p.add_argument("--samples", type=int, default=3)
+    p.add_argument("--out", type=Path, required=True)
+    args = p.parse_args()
+    sims = [flat(im.data) for im in load_folder(args.sim, "--sim", labelled=False)]
+    reals = [flat(im.data) for im in load_folder(args.real, "--real", labelled=False)]
+    rng = np.random.default_rng(0)
+    take = lambda a: a[rng.choice(len(a), min(args.fit_pixels, len(a)), replace=False)]  # noqa: E731
+    ot = fit_ot_noise(
+        np.concatenate([take(x) for x in sims]), np.concatenate([take(x) for x in reals])
+    )
+    root = missing_spread(between_image_cov(reals), between_image_cov(ot(x) for x in sims))
+
+    def deterministic(cube: np.ndarray) -> np.ndarray:
+        return ot(flat(cube)).T.reshape(cube.shape)
+
+    def realisation(cube: np.ndarray, seed: int) -> np.ndarray:
+        y = ot.sample(flat(cube), seed).T.reshape(cube.shape)
+        return y * draw_factor(root, seed)[:, None, None]
+
+    method = Method(
+        "ot-noise + image spread",
+        image_transform=deterministic,
+        sample_transform=realisation,
+        per_image_draws=True,
+        description="linear OT + camera noise + image spread (docs/experiments/spread_baseline.py)",
+    )
+    metrics, _ = evaluate(
+        args.sim, args.eval, method, classifiers=("rf", "lda"), samples=args.samples, log=print
+    )
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "metrics.json").write_text(json.dumps(metrics, indent=1, default=float))
+    for k in ("rf", "lda"):
+        g = metrics["by_classifier"][k]["gap_closed"]
+        print(f"{k}: gap closed {g['mean']:.3f} ± {g['std']:.3f}")
+    c = metrics["c2st_auc"]
+    print(f"C2ST {c['mean']:.3f} ± {c['std']:.3f}; added variance {float((root**2).sum()):.4f}")
+
+
+if __name__ == "__main__":
+    main()
