@@ -15,6 +15,21 @@ def hsi_folders(tmp_path):
     return write_hsi_folders(tmp_path / "data")
 
 
+@pytest.fixture
+def model_file(tmp_path, perturb):
+    """A tiny HSI model file whose sim domain lacks some noise (stochastic transfer possible)."""
+    import numpy as np
+
+    from napari_cinn.core import build_model, save_model
+
+    m = perturb(build_model("hsi", n_blocks=2, hidden=16))
+    rng = np.random.default_rng(0)
+    m.fit_normalization(rng.uniform(0.2, 1.0, (300, 100)), "sim")
+    m.fit_normalization(rng.uniform(0.1, 0.8, (300, 100)), "real")
+    m.source_noise[0] = 0.01
+    return save_model(m, tmp_path / "tiny.safetensors")
+
+
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory):
     """One uninterrupted tiny HSI fit through the CLI (shared by the end-to-end and resume tests)."""

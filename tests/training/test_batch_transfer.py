@@ -6,23 +6,12 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import pytest
 import torch
 
 from napari_cinn.core import build_model, load_model, save_model
 from napari_cinn.core.spectra import HSI_WAVELENGTHS
 from napari_cinn.io import SpectralImage, read_spectral, write_spectral
 from napari_cinn_training.cli import main
-
-
-@pytest.fixture
-def model_file(tmp_path, perturb):
-    m = perturb(build_model("hsi", n_blocks=2, hidden=16))
-    rng = np.random.default_rng(0)
-    m.fit_normalization(rng.uniform(0.2, 1.0, (300, 100)), "sim")
-    m.fit_normalization(rng.uniform(0.1, 0.8, (300, 100)), "real")
-    m.source_noise[0] = 0.01  # the sim domain lacks some noise: stochastic transfer possible
-    return save_model(m, tmp_path / "tiny.safetensors")
 
 
 def _study(folder, n=3):
