@@ -30,27 +30,34 @@ def fit_image_spread(
 ) -> dict:
     """Measure and store in ``model`` the image spread of ``tgt`` (what transfers from ``src`` lack).
 
-    ``source_images`` / ``target_images``: unlabelled ``(bands, y, x)`` images of each domain on the
-    model's grid (its training images, say). Each source image is transferred deterministically;
-    the spread is :func:`~napari_cinn.core.image_spread.missing_spread` of the two between-image covariances. Returns the figures
-    (numbers of images, between-image variances, the variance added) for provenance and reports.
+    ``source_images`` / ``target_images``: iterables of unlabelled ``(bands, y, x)`` images of
+    each domain on the model's grid (its training images, say), consumed one at a time (only
+    each image's mean spectrum is kept). Each source image is transferred deterministically; the
+    spread is :func:`~napari_cinn.core.image_spread.missing_spread` of the two between-image
+    covariances. Returns the figures (numbers of images, between-image variances, the variance
+    added) for provenance and reports.
     """
     from napari_cinn.core import transfer_image
     from napari_cinn.core.image_spread import between_image_cov, missing_spread
 
     if model.modality != "hsi":
         raise ValueError("an image spread is measured for HSI models (per-pixel spectra) only")
-    source_images, target_images = list(source_images), list(target_images)
-    moved = [_spectra(transfer_image(model, im, src, tgt, device=device)) for im in source_images]
-    target = between_image_cov(_spectra(im) for im in target_images)
-    transferred = between_image_cov(moved)
+    counts = {"source": 0, "target": 0}
+
+    def counted(images, side: str, transfer: bool):
+        for im in images:
+            counts[side] += 1
+            yield _spectra(transfer_image(model, im, src, tgt, device=device) if transfer else im)
+
+    transferred = between_image_cov(counted(source_images, "source", transfer=True))
+    target = between_image_cov(counted(target_images, "target", transfer=False))
     root = missing_spread(target, transferred)
     model.set_image_spread(tgt, root)
     return {
         "source": str(src),
         "target": str(tgt),
-        "n_source_images": len(source_images),
-        "n_target_images": len(target_images),
+        "n_source_images": counts["source"],
+        "n_target_images": counts["target"],
         "target_variance": float(np.trace(target)),
         "transferred_variance": float(np.trace(transferred)),
         "added_variance": float(np.sum(root.astype(np.float64) ** 2)),
@@ -77,7 +84,7 @@ def add_image_spread(args: argparse.Namespace) -> tuple[Path, dict]:
     from napari_cinn.core import load_model, save_model
     from napari_cinn.core.spectra import describe_grid, same_grid
 
-    from .evaluate.data import EvaluationError, load_folder
+    from .evaluate.data import EvaluationError, folder_files, read_labelled
 
     out = Path(args.out)
     if out.exists() and not args.force:
@@ -91,27 +98,30 @@ def add_image_spread(args: argparse.Namespace) -> tuple[Path, dict]:
     for name in (args.src, args.tgt):
         if name not in model.domains:
             raise ImageSpreadError(f"{args.model} has domains {list(model.domains)}, not {name!r}")
-    try:
-        folders = {"--sim": load_folder(args.sim, "--sim", labelled=False)}
-        folders["--real"] = load_folder(args.real, "--real", labelled=False)
-    except EvaluationError as err:
-        raise ImageSpreadError(str(err)) from None
-    for role, images in folders.items():
-        if len(images) < 2:
-            raise ImageSpreadError(f"{role} {images[0].path.parent} holds one image; need two")
-        bad = next((im for im in images if not same_grid(im.wavelengths, model.wavelengths)), None)
-        if bad is not None:
-            raise ImageSpreadError(
-                f"{bad.path}: {describe_grid(bad.wavelengths)}, the model has "
-                f"{describe_grid(model.wavelengths)}"
-            )
-    figures = fit_image_spread(
-        model,
-        (im.data for im in folders["--sim"]),
-        (im.data for im in folders["--real"]),
-        args.src,
-        args.tgt,
-    )
+    files = {}
+    for role, folder in (("--sim", args.sim), ("--real", args.real)):
+        try:
+            files[role] = folder_files(folder, role)
+        except EvaluationError as err:
+            raise ImageSpreadError(str(err)) from None
+        if len(files[role]) < 2:
+            raise ImageSpreadError(f"{role} folder {folder} holds one image; need two")
+
+    def images(role: str):
+        """The folder's cubes one at a time, each checked against the model's grid."""
+        for path in files[role]:
+            try:
+                im = read_labelled(path, labelled=False)
+            except EvaluationError as err:
+                raise ImageSpreadError(str(err)) from None
+            if not same_grid(im.wavelengths, model.wavelengths):
+                raise ImageSpreadError(
+                    f"{path}: {describe_grid(im.wavelengths)}, the model has "
+                    f"{describe_grid(model.wavelengths)}"
+                )
+            yield im.data
+
+    figures = fit_image_spread(model, images("--sim"), images("--real"), args.src, args.tgt)
     figures.update(source_folder=Path(args.sim).name, target_folder=Path(args.real).name)
     save_model(model, out, overwrite=args.force, image_spread=figures)
     return out, figures

@@ -65,13 +65,8 @@ def read_labelled(path: Path, labelled: bool = True) -> LabelledImage:
     return LabelledImage(path, data, wl, labels.astype(np.int64), names)
 
 
-def load_folder(
-    folder: Path | str, role: str = "data", labelled: bool = True
-) -> list[LabelledImage]:
-    """All cubes in ``folder`` (one subject each), checked for one wavelength grid.
-
-    ``labelled=False`` reads no masks (see :func:`read_labelled`).
-    """
+def folder_files(folder: Path | str, role: str = "data") -> list[Path]:
+    """The spectral files of ``folder`` (one subject each, sorted), or a clear error."""
     folder = Path(folder)
     if not folder.is_dir():
         raise EvaluationError(f"{role} folder {folder} does not exist")
@@ -89,7 +84,17 @@ def load_folder(
             f"{role} folder {folder} holds no readable spectral images "
             f"(looked for {', '.join(READ_EXTENSIONS)})"
         )
-    images = [read_labelled(p, labelled) for p in files]
+    return files
+
+
+def load_folder(
+    folder: Path | str, role: str = "data", labelled: bool = True
+) -> list[LabelledImage]:
+    """All cubes in ``folder`` (one subject each), checked for one wavelength grid.
+
+    ``labelled=False`` reads no masks (see :func:`read_labelled`).
+    """
+    images = [read_labelled(p, labelled) for p in folder_files(folder, role)]
     first = images[0]
     for img in images[1:]:
         if not same_grid(img.wavelengths, first.wavelengths):
