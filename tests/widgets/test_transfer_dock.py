@@ -267,6 +267,8 @@ def test_models_that_fit_the_layer_come_first_and_one_is_picked(dock):
     widget.layer_combo.setCurrentText("hsi_sim")
     assert widget.model_info.name == "hsi_sample"
     assert widget.picker.items()[0] == "hsi_sample.safetensors"
+    # the shipped HSI model draws the whole-image variability of its 16 real training subjects
+    assert "image spread of 16 real images" in widget.model_label.text()
     widget.set_model_path(widget.picker.combo.itemData(2))  # the user picks the PAT model anyway
     assert widget.model_info.name == "pat_sample" and not widget.run_btn.isEnabled()
     viewer.add_points(np.zeros((1, 2)), name="a marker")

@@ -56,8 +56,14 @@ class ModelInfo:
         return self.path.stem
 
     def describe(self) -> str:
-        """One line: modality, grid, domains and (when recorded) the date it was saved."""
+        """One line: modality, grid, domains, its image spread (``cinn-train image-spread``) and
+        (when recorded) the date it was saved."""
         text = model_line(self.modality, self.wavelengths, self.domains)
+        spread = self.provenance.get("image_spread")
+        if isinstance(spread, dict) and spread.get("n_target_images"):
+            text += (
+                f"; image spread of {spread['n_target_images']} {spread.get('target', '')} images"
+            )
         when = self.provenance.get("created")
         return f"{text}; saved {str(when)[:10]}" if when else text
 
