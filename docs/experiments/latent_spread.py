@@ -13,35 +13,21 @@ decoded as real. Scored like a model file with a spread::
 from __future__ import annotations
 
 import argparse
-import json
-from pathlib import Path
 
 import numpy as np
 import torch
+from _scoring import flat, folder_arguments, score
 
 from napari_cinn.core import load_model
 from napari_cinn.core.image_spread import missing_spread
 from napari_cinn_training.evaluate.data import load_folder
-from napari_cinn_training.evaluate.harness import evaluate
 from napari_cinn_training.evaluate.methods import Method
-
-
-def flat(cube: np.ndarray) -> np.ndarray:
-    """``(bands, y, x)`` → ``(y·x, bands)``."""
-    return cube.reshape(len(cube), -1).T
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("model", help="an HSI model file (.safetensors)")
-    p.add_argument("--sim", type=Path, default=Path("data/hsi/sim"))
-    p.add_argument("--real", type=Path, default=Path("data/hsi/real"), help="unlabelled")
-    p.add_argument(
-        "--eval",
-        nargs="+",
-        default=["data/hsi/real_eval", "data/hsi/real_eval2", "data/hsi/real_eval3"],
-    )
-    p.add_argument("--out", type=Path, required=True)
+    folder_arguments(p)
     args = p.parse_args()
     model = load_model(args.model, device="cpu")
 
@@ -80,14 +66,9 @@ def main() -> None:
         per_image_draws=True,
         description=f"{args.model} + latent image spread (docs/experiments/latent_spread.py)",
     )
-    metrics, _ = evaluate(args.sim, args.eval, method, classifiers=("rf", "lda"), samples=3)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "metrics.json").write_text(json.dumps(metrics, indent=1, default=float))
-    bc = metrics["by_classifier"]
     print(
         f"latent between-image variance real {np.trace(np.cov(real.T)):.3f}, sim "
-        f"{np.trace(np.cov(sim.T)):.3f}; rf {bc['rf']['gap_closed']['mean']:.3f}, lda "
-        f"{bc['lda']['gap_closed']['mean']:.3f}, C2ST {metrics['c2st_auc']['mean']:.3f}"
+        f"{np.trace(np.cov(sim.T)):.3f}; {score(method, args)}"
     )
 
 

@@ -14,15 +14,13 @@ multiplied by exp(R·η)::
 from __future__ import annotations
 
 import argparse
-import json
-from pathlib import Path
 
 import numpy as np
+from _scoring import folder_arguments, score
 
 from napari_cinn.core import load_model, transfer_image
 from napari_cinn.core.image_spread import draw_factor, missing_spread
 from napari_cinn_training.evaluate.data import load_folder
-from napari_cinn_training.evaluate.harness import evaluate
 from napari_cinn_training.evaluate.methods import Method
 
 
@@ -35,10 +33,7 @@ def total_log(cube: np.ndarray) -> np.ndarray:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("model", help="a PAT model file (.safetensors)")
-    p.add_argument("--sim", type=Path, default=Path("data/pat/sim"))
-    p.add_argument("--real", type=Path, default=Path("data/pat/real"), help="unlabelled")
-    p.add_argument("--eval", type=Path, default=Path("data/pat/real_eval"))
-    p.add_argument("--out", type=Path, required=True)
+    folder_arguments(p, "pat")
     args = p.parse_args()
     model = load_model(args.model, device="cpu")
 
@@ -61,14 +56,9 @@ def main() -> None:
         model=model,
         description=f"{args.model} + PAT image spread (docs/experiments/pat_spread.py)",
     )
-    metrics, _ = evaluate(args.sim, args.eval, method, classifiers=("rf", "lda"), samples=3)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "metrics.json").write_text(json.dumps(metrics, indent=1, default=float))
-    bc = metrics["by_classifier"]
     print(
         f"between-image variance real {np.trace(np.cov(real.T)):.4f} ({len(real)} images), "
-        f"transfers {np.trace(np.cov(moved.T)):.4f}; rf {bc['rf']['gap_closed']['mean']:.3f}, "
-        f"lda {bc['lda']['gap_closed']['mean']:.3f}, C2ST {metrics['c2st_auc']['mean']:.3f}"
+        f"transfers {np.trace(np.cov(moved.T)):.4f}; {score(method, args)}"
     )
 
 

@@ -14,35 +14,20 @@ whole-image factor each::
 from __future__ import annotations
 
 import argparse
-import json
-from pathlib import Path
 
 import numpy as np
+from _scoring import flat, folder_arguments, score
 
 from napari_cinn.core.image_spread import between_image_cov, draw_factor, missing_spread
 from napari_cinn_training.baselines.ot_noise import fit as fit_ot_noise
 from napari_cinn_training.evaluate.data import load_folder
-from napari_cinn_training.evaluate.harness import evaluate
 from napari_cinn_training.evaluate.methods import Method
-
-
-def flat(cube: np.ndarray) -> np.ndarray:
-    """``(bands, y, x)`` → ``(y·x, bands)``."""
-    return cube.reshape(len(cube), -1).T
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--sim", type=Path, default=Path("data/hsi/sim"))
-    p.add_argument("--real", type=Path, default=Path("data/hsi/real"), help="fit (unlabelled)")
-    p.add_argument(
-        "--eval",
-        nargs="+",
-        default=["data/hsi/real_eval", "data/hsi/real_eval2", "data/hsi/real_eval3"],
-    )
+    folder_arguments(p)
     p.add_argument("--fit-pixels", type=int, default=1250)
-    p.add_argument("--samples", type=int, default=3)
-    p.add_argument("--out", type=Path, required=True)
     args = p.parse_args()
     sims = [flat(im.data) for im in load_folder(args.sim, "--sim", labelled=False)]
     reals = [flat(im.data) for im in load_folder(args.real, "--real", labelled=False)]
@@ -67,16 +52,7 @@ def main() -> None:
         per_image_draws=True,
         description="linear OT + camera noise + image spread (docs/experiments/spread_baseline.py)",
     )
-    metrics, _ = evaluate(
-        args.sim, args.eval, method, classifiers=("rf", "lda"), samples=args.samples, log=print
-    )
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "metrics.json").write_text(json.dumps(metrics, indent=1, default=float))
-    for k in ("rf", "lda"):
-        g = metrics["by_classifier"][k]["gap_closed"]
-        print(f"{k}: gap closed {g['mean']:.3f} ± {g['std']:.3f}")
-    c = metrics["c2st_auc"]
-    print(f"C2ST {c['mean']:.3f} ± {c['std']:.3f}; added variance {float((root**2).sum()):.4f}")
+    print(f"{score(method, args)}; added variance {float((root**2).sum()):.4f}")
 
 
 if __name__ == "__main__":
