@@ -28,6 +28,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     folder_arguments(p)
     p.add_argument("--fit-pixels", type=int, default=1250)
+    p.add_argument("--samples", type=int, default=3, help="realisations per sim image")
     args = p.parse_args()
     sims = [flat(im.data) for im in load_folder(args.sim, "--sim", labelled=False)]
     reals = [flat(im.data) for im in load_folder(args.real, "--real", labelled=False)]
@@ -52,7 +53,7 @@ def main() -> None:
         per_image_draws=True,
         description="linear OT + camera noise + image spread (docs/experiments/spread_baseline.py)",
     )
-    print(f"{score(method, args)}; added variance {float((root**2).sum()):.4f}")
+    print(f"{score(method, args, args.samples)}; added variance {float((root**2).sum()):.4f}")
 
 
 if __name__ == "__main__":
