@@ -1,7 +1,7 @@
-"""What the image-spread experiment scripts share: their folders, and scoring a ``Method``.
+"""What the experiment scripts share: cube flattening, their folders, and scoring a ``Method``.
 
-Imported by ``spread_baseline.py``, ``latent_spread.py`` and ``pat_spread.py`` (run as scripts from
-the repository root, so this folder is on ``sys.path``).
+Imported by ``spread_baseline.py``, ``latent_spread.py``, ``pat_spread.py`` and
+``against_ideal.py`` (run as scripts, so this folder is on ``sys.path``).
 """
 
 from __future__ import annotations

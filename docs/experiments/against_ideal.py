@@ -18,6 +18,7 @@ import argparse
 from pathlib import Path
 
 import numpy as np
+from _scoring import flat
 
 from napari_cinn.core import load_model, transfer_image
 from napari_cinn.core.metrics import c2st_auc
@@ -28,11 +29,6 @@ from napari_cinn_training.evaluate.data import load_folder
 def spectra(folder: Path) -> list[np.ndarray]:
     """Per image of ``folder``: its spectra ``(y·x, bands)`` (masks not read)."""
     return [flat(im.data) for im in load_folder(folder, str(folder), labelled=False)]
-
-
-def flat(cube: np.ndarray) -> np.ndarray:
-    """``(bands, y, x)`` → ``(y·x, bands)``."""
-    return cube.reshape(len(cube), -1).T
 
 
 def cinn(path: str, cubes: list[np.ndarray], seed: int) -> list[np.ndarray]:

@@ -13,6 +13,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from .image_spread import draw_factor
+
 
 class PreprocessingMixin:
     """Normalisation, standardisation and source noise of a domain-transfer model."""
@@ -140,8 +142,6 @@ class PreprocessingMixin:
 
         See :func:`napari_cinn.core.image_spread.draw_factor`; None when the model has no spread.
         """
-        from .image_spread import draw_factor
-
         if not self.has_image_spread(domain):
             return None
         return draw_factor(self.image_spread[self.domain_index(domain)].cpu().numpy(), seed)

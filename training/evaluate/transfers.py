@@ -101,16 +101,15 @@ def _per_pixel(method: Method, sample: Sample, transfer, *seed: int) -> np.ndarr
 
 
 def _per_image_pixels(method: Method, sample: Sample, seed: int) -> np.ndarray:
-    """Each image's sampled spectra as one ``(bands, n_i, 1)`` cube, seeded ``seed + image``:
-    one whole-image draw per image and realisation, as when the images are transferred whole."""
+    """:func:`_per_pixel` image by image, seeded ``seed + image``: one whole-image draw per image
+    and realisation, as when the images are transferred whole."""
     out = np.empty_like(sample.spectra, dtype=np.float32)
-    cls = _class_map(method, sample).get("classes")
     for i in np.unique(sample.image):
         rows = sample.image == i
-        extra = {} if cls is None else {"classes": cls[rows]}
-        cube = sample.spectra[rows].T[:, :, None]
-        got = method.sample_transform(cube, seed + int(i), **extra)
-        out[rows] = np.asarray(got, dtype=np.float32)[:, :, 0].T
+        part = Sample(
+            sample.spectra[rows], sample.labels[rows], sample.image[rows], sample.pixel[rows]
+        )
+        out[rows] = _per_pixel(method, part, method.sample_transform, seed + int(i))
     return out
 
 
