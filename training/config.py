@@ -104,8 +104,11 @@ class LossConfig:
     # organ labels) or "pseudo" (soft labels from a classifier trained on sim only, applied to the
     # linear-OT map of the real spectra; no real label is ever read); "pseudo-noisy": the same
     # classifier trained on the moved sim spectra plus the noise they lack against real (as the
-    # ot-noise baseline), so that it meets noisy real spectra as it was trained
+    # ot-noise baseline), so that it meets noisy real spectra as it was trained; "pseudo-teacher":
+    # the classifier is trained on a teacher cINN's stochastic sim->real transfers of the labelled
+    # sim spectra (``teacher``: its model file), i.e. one round of self-training
     real_classes: str = "random"
+    teacher: str = ""  # model file of the pseudo-labeller's teacher (real_classes: pseudo-teacher)
     max_bad_steps: int = 25  # consecutive non-finite steps tolerated before the run stops
 
 
@@ -208,7 +211,10 @@ class Config:
             "ot.norm": (self.ot.norm, ("l1", "l2", "none")),
             "loss.transport_anchor": (self.loss.transport_anchor, ("moment-matching", "ot-linear")),
             "loss.dequantize": (self.loss.dequantize, ("none", "matched", "camera")),
-            "loss.real_classes": (self.loss.real_classes, ("random", "pseudo", "pseudo-noisy")),
+            "loss.real_classes": (
+                self.loss.real_classes,
+                ("random", "pseudo", "pseudo-noisy", "pseudo-teacher"),
+            ),
         }
         for key, (value, allowed) in choices.items():
             if value not in allowed:
@@ -223,6 +229,10 @@ class Config:
         if self.loss.transport_anchor == "ot-linear" and self.modality != "hsi":
             raise ConfigError(
                 "loss.transport_anchor 'ot-linear' maps spectra: use it with modality 'hsi'"
+            )
+        if (self.loss.real_classes == "pseudo-teacher") != bool(self.loss.teacher):
+            raise ConfigError(
+                "loss.real_classes=pseudo-teacher and loss.teacher (a model file) go together"
             )
         if self.method == "ot" and self.modality != "hsi":
             raise ConfigError("method 'ot' maps spectra: use it with modality 'hsi'")

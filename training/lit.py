@@ -149,7 +149,13 @@ class CINNModule(LightningBase):
 
         noisy = self.cfg.loss.real_classes == "pseudo-noisy"
         fitted = fit_pseudo_labeller(
-            sim, labels, real, self.n_classes, seed=self.cfg.seed, noisy=noisy
+            sim,
+            labels,
+            real,
+            self.n_classes,
+            seed=self.cfg.seed,
+            noisy=noisy,
+            teacher=self.cfg.loss.teacher,
         )
         self.labeller.load_state_dict(fitted.state_dict())
 

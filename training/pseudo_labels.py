@@ -6,6 +6,8 @@ paper's simulations were matched to real pixels class by class). Here real spect
 on soft labels of a classifier trained on sim only: the sim spectra are moved by the linear
 Gaussian OT map towards the real training spectra (unlabelled), a small MLP learns their sim labels,
 and its class probabilities on a real spectrum are that spectrum's condition. No real label is read.
+With a *teacher* (``loss.real_classes: pseudo-teacher``) the labeller learns from a trained cINN's
+stochastic sim→real transfers instead of the linear map: one round of self-training.
 """
 
 from __future__ import annotations
@@ -59,6 +61,34 @@ def labelled_sim_spectra(subjects, limit: int = 100_000, seed: int = 0):
     return x, y
 
 
+def teacher_transfers(
+    path: str, sim: np.ndarray, labels: np.ndarray, seed: int = 0, realisations: int = 3
+) -> tuple[np.ndarray, np.ndarray]:
+    """A teacher model file's stochastic sim→real transfers of spectra ``(n, bands)``, unit-norm.
+
+    ``realisations`` draws of every spectrum, each in 16 parts with a whole-image factor of their
+    own (for files with an image spread), so the labeller sees several camera states; returns the
+    transfers ``(m, bands)`` and their ``labels`` ``(m,)`` (non-finite transfers dropped).
+    """
+    from napari_cinn.core import load_model, transfer_image
+
+    from .linear_ot import unit_spectra
+
+    model = load_model(path)
+    if model.modality != "hsi":
+        raise ValueError(f"loss.teacher {path}: a {model.modality.upper()} model, not HSI")
+    xs, ys = [], []
+    for r in range(realisations):
+        for g, rows in enumerate(np.array_split(np.arange(len(sim)), 16)):
+            cube = sim[rows].T[:, :, None]  # (bands, n, 1)
+            out = transfer_image(model, cube, 0, 1, sample=True, seed=seed * 1000 + r * 16 + g)
+            xs.append(out[:, :, 0].T)
+            ys.append(labels[rows])
+    x, y = np.concatenate(xs), np.concatenate(ys)
+    ok = np.isfinite(x).all(1)
+    return unit_spectra(x[ok]).astype(np.float32), y[ok]
+
+
 def fit_pseudo_labeller(
     sim: np.ndarray,
     labels: np.ndarray,
@@ -67,21 +97,29 @@ def fit_pseudo_labeller(
     seed: int = 0,
     steps: int = 600,
     noisy: bool = False,
+    teacher: str = "",
 ) -> PseudoLabeller:
-    """Train the labeller on OT-moved sim spectra ``(n, bands)`` with their ``labels`` ``(n,)``.
+    """Train the labeller on moved sim spectra ``(n, bands)`` with their ``labels`` ``(n,)``.
 
-    ``noisy``: each batch gets a fresh draw of the per-band noise the moved spectra lack against
-    the real ones (``noise_level.missing_noise``), so the labeller is trained on data as noisy as
-    the real spectra it labels.
+    The sim spectra are moved by the linear OT map or, given a ``teacher`` model file, by its
+    stochastic transfer (:func:`teacher_transfers`). ``noisy`` (linear map only): each batch gets
+    a fresh draw of the per-band noise the moved spectra lack against the real ones
+    (``noise_level.missing_noise``), so the labeller is trained on data as noisy as the real
+    spectra it labels.
     """
     from .linear_ot import gaussian_ot_map, unit_spectra
     from .noise_level import band_noise, missing_noise
 
     ok = np.isfinite(sim).all(1) & (np.linalg.norm(sim, axis=1) > 0)
-    us, y = unit_spectra(sim[ok]), np.clip(labels[ok], 0, n_classes - 1)
+    y = np.clip(labels[ok], 0, n_classes - 1)
     ur = unit_spectra(real)
-    A, b = gaussian_ot_map(us, ur)
-    moved = (us @ A.T + b).astype(np.float32)
+    if teacher:
+        moved, y = teacher_transfers(teacher, sim[ok], y, seed)
+        noisy = False  # the teacher's transfers carry the real domain's noise already
+    else:
+        us = unit_spectra(sim[ok])
+        A, b = gaussian_ot_map(us, ur)
+        moved = (us @ A.T + b).astype(np.float32)
     sigma = torch.zeros(sim.shape[1])
     if noisy:
         lack = missing_noise({"moved": band_noise(moved), "real": band_noise(ur)})["moved"]

@@ -63,3 +63,28 @@ def test_noisy_pseudo_labels_are_as_sure_as_they_are_right_on_noisy_real_spectra
         gaps.append(probs.max(1).mean() - accs[-1])  # overconfidence
     assert gaps[0] > 0.15 and abs(gaps[1]) < 0.5 * gaps[0]
     assert accs[1] >= accs[0] - 0.01
+
+
+def test_teacher_pseudo_labels_learn_from_a_model_files_transfers(model_file):
+    """`real_classes: pseudo-teacher`: the labeller's training spectra are the teacher's stochastic
+    sim→real transfers (three realisations, unit-norm) with the sim labels they came from."""
+    from napari_cinn_training.pseudo_labels import teacher_transfers
+
+    rng = np.random.default_rng(0)
+    sim = rng.uniform(0.2, 1.0, (64, 100))
+    y = np.arange(64) % 4
+    moved, labels = teacher_transfers(str(model_file), sim, y, seed=1)
+    assert moved.shape == (192, 100) and np.array_equal(labels, np.tile(y, 3))
+    np.testing.assert_allclose(np.linalg.norm(moved, axis=1), 1, rtol=1e-5)
+    again, _ = teacher_transfers(str(model_file), sim, y, seed=1)
+    np.testing.assert_array_equal(moved, again)  # seeded
+    assert not np.allclose(moved[:64], moved[64:128])  # realisations differ
+
+
+def test_pseudo_teacher_needs_a_teacher_file():
+    from napari_cinn_training.config import Config, ConfigError
+
+    cfg = Config()
+    cfg.loss.real_classes = "pseudo-teacher"
+    with pytest.raises(ConfigError, match="loss.teacher"):
+        cfg.validate()

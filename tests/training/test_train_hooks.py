@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from cinn_train_helpers import tiny_config, write_config, write_hsi_folders
 
 import napari_cinn_training.lit as lit
 from napari_cinn_training.cli import main
 
+SHIPPED_HSI = Path(__file__).parents[2] / "sample_data" / "models" / "hsi_sample.safetensors"
 
-@pytest.mark.parametrize("real_classes", ["pseudo", "pseudo-noisy"])
+
+@pytest.mark.parametrize("real_classes", ["pseudo", "pseudo-noisy", "pseudo-teacher"])
 def test_select_by_writes_best_ckpt_and_pseudo_labels_are_fitted(
     tmp_path, monkeypatch, real_classes
 ):
@@ -25,6 +29,8 @@ def test_select_by_writes_best_ckpt_and_pseudo_labels_are_fitted(
     cfg = tiny_config(sim, real, tmp_path / "run")
     cfg["model"]["n_classes"] = 4
     cfg["loss"]["real_classes"] = real_classes
+    if real_classes == "pseudo-teacher":  # the labeller learns from the shipped cINN's transfers
+        cfg["loss"]["teacher"] = str(SHIPPED_HSI)
     cfg["loss"]["adv_start"], cfg["loss"]["adv_ramp"] = 0, 1
     cfg["trainer"]["select_by"] = "val/mmd_transfer"
     assert main(["fit", "--config", str(write_config(tmp_path / "c.yaml", cfg))]) == 0
