@@ -219,6 +219,12 @@ def map_layer_data(
     return data, attrs, "image"
 
 
+def labels_name(image_name: str) -> str:
+    """The name of the Labels layer that belongs to the image layer ``image_name`` (the readers
+    and samples add a cube's labels as ``"<name> labels"``)."""
+    return f"{image_name} labels"
+
+
 def labels_layer_data(
     labels, name: str, label_names: dict[int, str] | None = None, **kwargs: Any
 ) -> LayerData:

@@ -10,7 +10,13 @@ from typing import Any
 
 import numpy as np
 
-from ..layers import axis_labels, labels_layer_data, map_layer_data, spectral_layer_data
+from ..layers import (
+    axis_labels,
+    labels_layer_data,
+    labels_name,
+    map_layer_data,
+    spectral_layer_data,
+)
 from ._image import SpectralImage
 
 #: metadata keys copied from a file into the layer's metadata (besides wavelengths/domain)
@@ -61,7 +67,7 @@ def labels_layer_tuple(image: SpectralImage, name: str) -> tuple[Any, dict, str]
         return None
     labels = np.asarray(image.labels)
     own = _axis_labels(labels.ndim + 1, image.metadata)[1:]
-    return labels_layer_data(labels, f"{name} labels", image.label_names, axis_labels=own)
+    return labels_layer_data(labels, labels_name(name), image.label_names, axis_labels=own)
 
 
 def extra_layer_tuples(image: SpectralImage, name: str) -> list[tuple[Any, dict, str]]:

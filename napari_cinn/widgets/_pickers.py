@@ -1,5 +1,5 @@
-"""The pickers every dock shares: :class:`ModelPicker` (model files) and :class:`LayerList`
-(checkable layer names)."""
+"""The pickers of the docks: :class:`ModelPicker` (model files), :class:`LayerList` (checkable
+layer names) and :class:`ClassMapPicker` (the Transfer dock's class map)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from qtpy.QtWidgets import (
 )
 
 from napari_cinn.widgets._logic import models as M
+from napari_cinn.widgets._logic import transfer as T
 
 BROWSE = "Browse for a model file…"
 
@@ -191,3 +192,73 @@ class LayerList(QListWidget):
             on = name in checked or (first and name in defaults)
             item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
             self.addItem(item)
+
+
+class ClassMapPicker(QComboBox):
+    """The "Class map" row: for a model with a class condition, *none (uniform over classes)* or a
+    Labels layer of the input's shape whose value at a pixel is its class index (0…n−1).
+
+    Hidden (with its ``label``) for models without classes. :meth:`refresh` keeps a map the user
+    chose for this input layer; otherwise it pre-selects the input's own labels (``<name> labels``).
+    """
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.label = QLabel("Class map")
+        self.n_classes = 0
+        self._candidates: list = []
+        self._layer = None
+        self._chosen: str | None = None  # what the user picked for ``_layer`` (None: not yet)
+        self.currentIndexChanged.connect(self._on_chosen)
+        self._show(False)
+
+    def refresh(self, info: M.ModelInfo | None, layers, layer) -> None:
+        """Offer the class maps of ``layer`` among ``layers`` for the model ``info``."""
+        self.n_classes = info.n_classes if info is not None else 0
+        if layer is not self._layer:
+            self._layer, self._chosen = layer, None
+        self._candidates = T.class_map_candidates(layers, layer) if self.n_classes else []
+        names = [T.UNIFORM] + [ly.name for ly in self._candidates]
+        default = T.default_class_map(self._candidates, layer)
+        pick = self._chosen if self._chosen in names else (default.name if default else T.UNIFORM)
+        self.blockSignals(True)
+        self.clear()
+        self.addItems(names)
+        self.setCurrentText(pick)
+        self.blockSignals(False)
+        self.setToolTip(self._tooltip(info))
+        self._show(self.n_classes > 0)
+
+    def items(self) -> list[str]:
+        return [self.itemText(i) for i in range(self.count())]
+
+    def class_map(self):
+        """The chosen Labels layer, or None (uniform condition, or a model without classes)."""
+        i = self.currentIndex() - 1
+        return self._candidates[i] if self.n_classes and 0 <= i < len(self._candidates) else None
+
+    def describe(self) -> str | None:
+        """The condition for the status line; None for models without classes."""
+        chosen = self.class_map()
+        return T.class_map_text(self.n_classes, chosen.name if chosen is not None else None)
+
+    def _on_chosen(self, _index: int) -> None:
+        self._chosen = self.currentText()
+
+    def _show(self, on: bool) -> None:
+        self.setVisible(on)
+        self.label.setVisible(on)
+
+    def _tooltip(self, info: M.ModelInfo | None) -> str:
+        n = self.n_classes
+        if not n:
+            return ""
+        text = (
+            f"The model is conditioned on {n} classes. A Labels layer of the input's size: the "
+            f"value at a pixel is its class (0–{n - 1}; 0 too is a class). Other values block "
+            f"Run. {T.UNIFORM}: every pixel gets 1/{n} per class."
+        )
+        names = info.class_names if info is not None else []
+        if names:
+            text += "\nClasses: " + ", ".join(f"{k} {c}" for k, c in enumerate(names))
+        return text

@@ -2,10 +2,12 @@
 
 A thin Qt shell over :mod:`napari_cinn.widgets._logic.transfer`. The model list puts the models
 that fit the chosen layer first (and picks one of them); Run stays disabled, with the reason,
-while the layer does not fit. A run happens in a worker thread (:class:`DockJob`: progress bar,
-Cancel); its result is a new layer ``<name> [sim→real]`` with the model's wavelengths and the
-provenance (model, direction, device). Cancelling adds nothing; errors show as napari
-notifications with the core's message.
+while the layer does not fit. For a model with a class condition a "Class map" row
+(:class:`ClassMapPicker`) offers the Labels layers of the input's shape (its own ``<name> labels``
+pre-selected) or none (uniform); labels outside the model's classes block Run. A run happens in a
+worker thread (:class:`DockJob`: progress bar, Cancel); its result is a new layer
+``<name> [sim→real]`` with the model's wavelengths and the provenance (model, direction, device,
+class map). Cancelling adds nothing; errors show as napari notifications with the core's message.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from napari_cinn.layers import add_layer_data, layer_named, spectral_layers
 from napari_cinn.widgets._hooks import connect_viewer
 from napari_cinn.widgets._logic import transfer as T
 from napari_cinn.widgets._logic.models import ModelInfo, available_devices, direction_text
-from napari_cinn.widgets._pickers import BROWSE, ModelPicker
+from napari_cinn.widgets._pickers import BROWSE, ClassMapPicker, ModelPicker
 from napari_cinn.widgets._worker import DockJob
 
 if TYPE_CHECKING:
@@ -59,7 +61,8 @@ class TransferWidget(QWidget):
             notify_errors=True,
             parent=self,
         )
-        connect_viewer(self, self.viewer, self.refresh_layers, changed=True)
+        renamed = ((self.viewer.layers.events.renamed, self.refresh_layers),)
+        connect_viewer(self, self.viewer, self.refresh_layers, changed=True, extra=renamed)
         self.refresh_layers()
 
     def _build(self) -> None:
@@ -70,6 +73,7 @@ class TransferWidget(QWidget):
         self.picker = ModelPicker(self)
         self.model_combo, self.model_label = self.picker.combo, self.picker.description
         self.direction_combo = QComboBox()
+        self.class_picker = ClassMapPicker(self)
         self.device_combo = QComboBox()
         self.device_combo.addItems(available_devices())
         self.resample_check = QCheckBox("resample the layer onto the model's wavelengths")
@@ -107,6 +111,7 @@ class TransferWidget(QWidget):
         form.addRow("Input layer", self.layer_combo)
         form.addRow("Model", self.picker)
         form.addRow("Direction", self.direction_combo)
+        form.addRow(self.class_picker.label, self.class_picker)
         form.addRow("Device", self.device_combo)
         outer = QVBoxLayout(self)
         outer.addLayout(form)
@@ -121,6 +126,7 @@ class TransferWidget(QWidget):
         self.layer_combo.currentIndexChanged.connect(self._on_layer_changed)
         self.picker.chosen.connect(self._on_model_chosen)
         self.direction_combo.currentIndexChanged.connect(self.update_state)
+        self.class_picker.currentIndexChanged.connect(self.update_state)
         self.resample_check.toggled.connect(self.update_state)
         self.run_btn.clicked.connect(self.run)
         self.cancel_btn.clicked.connect(self.cancel)
@@ -152,7 +158,7 @@ class TransferWidget(QWidget):
 
     def _on_layer_changed(self, *_args) -> None:
         self.picker.fit_to(self.current_layer())
-        self.update_state()
+        self._refresh_class_maps()
 
     # ---- models
     @property
@@ -171,6 +177,10 @@ class TransferWidget(QWidget):
         for src, tgt in info.directions() if info is not None else []:
             self.direction_combo.addItem(direction_text(src, tgt), f"{src}\t{tgt}")
         self.direction_combo.blockSignals(False)
+        self._refresh_class_maps()
+
+    def _refresh_class_maps(self) -> None:
+        self.class_picker.refresh(self.model_info, self.viewer.layers, self.current_layer())
         self.update_state()
 
     def direction(self) -> tuple[str, str] | None:
@@ -189,7 +199,8 @@ class TransferWidget(QWidget):
         if self.job.running:
             return "a transfer is running"
         layer = self.current_layer()
-        return T.blocking_reason(self.model_info, layer, self.resample_check.isChecked())
+        resample, class_map = self.resample_check.isChecked(), self.class_picker.class_map()
+        return T.blocking_reason(self.model_info, layer, resample, class_map)
 
     def update_state(self, *_args) -> None:
         if not hasattr(self, "job"):
@@ -201,7 +212,10 @@ class TransferWidget(QWidget):
             running = self.job.running
             self._set_status(reason if running else f"Cannot run: {reason}", error=not running)
             return
-        self._set_status(T.ready_message(self.current_layer(), *self.direction(), self.outcome))
+        classes = self.class_picker.describe()
+        self._set_status(
+            T.ready_message(self.current_layer(), *self.direction(), self.outcome, classes)
+        )
 
     def _set_status(self, text: str, error: bool = False) -> None:
         self.status_label.setText(text)
@@ -221,6 +235,7 @@ class TransferWidget(QWidget):
             self.model_info,
             self.current_layer(),
             *self.direction(),
+            class_map=self.class_picker.class_map(),
             device=self.device_combo.currentText(),
             resample=self.resample_check.isChecked(),
             latent=self.latent_check.isChecked(),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 from napari.layers import Image, Labels
@@ -60,6 +61,37 @@ def test_transfer_result_layers_and_blocking_reasons():
     assert (
         transfer.domain_note(hsi, "real") is not None and transfer.domain_note(hsi, "sim") is None
     )
+
+
+def test_class_maps_offered_checked_and_recorded_without_a_viewer():
+    """A 10-class model (like the paper's cINN_DY): Labels of the cube's shape are offered, its
+    own ``<name> labels`` first; a label ≥ 10 blocks Run with the reason; provenance records it."""
+    info = models.ModelInfo(
+        Path("dy.safetensors"), "hsi", HSI_WAVELENGTHS, ("sim", "real"), {"n_classes": 10}
+    )
+    assert info.n_classes == 10 and info.class_names == []
+    hsi = cube_layer("hsi_sim", "sim", shape=(100, 4, 5), wl=HSI_WAVELENGTHS)
+    own = Labels(np.arange(20).reshape(4, 5) % 10, name="hsi_sim labels")
+    other, wrong = Labels(np.zeros((4, 5), int), name="mask"), Labels(np.zeros((5, 4), int))
+    found = transfer.class_map_candidates([hsi, other, wrong, own], hsi)
+    assert found == [other, own] and transfer.default_class_map(found, hsi) is own
+    assert transfer.default_class_map([other], hsi) is None  # none of its own: uniform
+    assert transfer.blocking_reason(info, hsi, class_map=own) is None
+    own.data[0, 0] = 12
+    assert transfer.blocking_reason(info, hsi, class_map=own) == (
+        "class map 'hsi_sim labels' has class 12; the model knows 10 classes (0–9)"
+    )
+    assert "has class -1" in transfer.class_map_problem(10, Labels(-np.ones((4, 5), int)), hsi)
+    own.data[0, 0] = 9
+    req = transfer.TransferRequest.for_layer(info, hsi, "sim", "real", class_map=own)
+    own.data[0, 0] = 0  # painting after Run changes nothing: the request holds a copy
+    assert req.class_layer == "hsi_sim labels" and req.classes[0, 0] == 9
+    result = transfer.TransferResult(req, hsi.data, HSI_WAVELENGTHS, None, None, 0.1, "cpu")
+    prov = transfer.result_layers(result)[0][1]["metadata"]["provenance"]
+    assert prov["class_map"] == "hsi_sim labels"
+    req = transfer.TransferRequest.for_layer(info, hsi, "sim", "real")
+    result = transfer.TransferResult(req, hsi.data, HSI_WAVELENGTHS, None, None, 0.1, "cpu")
+    assert transfer.result_layers(result)[0][1]["metadata"]["provenance"]["class_map"] == "uniform"
 
 
 def test_difference_maps_carry_no_domain_tag():

@@ -55,6 +55,17 @@ class ModelInfo:
     def name(self) -> str:
         return self.path.stem
 
+    @property
+    def n_classes(self) -> int:
+        """Classes of the model's class condition (``hyper["n_classes"]``); 0: none."""
+        return int(self.hyper.get("n_classes") or 0)
+
+    @property
+    def class_names(self) -> list[str]:
+        """The classes' names in index order (``hyper["class_names"]``), or [] when not recorded."""
+        names = [str(n) for n in self.hyper.get("class_names") or []]
+        return names if len(names) == self.n_classes else []
+
     def describe(self) -> str:
         """One line: modality, grid, domains, its image spread (``cinn-train image-spread``) and
         (when recorded) the date it was saved."""

@@ -1,5 +1,11 @@
-"""Qt-free logic of the "Domain transfer" dock: which layer to offer first, why Run is blocked,
-the job that runs in the worker thread and the layers its result adds.
+"""Qt-free logic of the "Domain transfer" dock: which layer (and class map) to offer first, why
+Run is blocked, the job that runs in the worker thread and the layers its result adds.
+
+Class maps: a model with a class condition (``hyper["n_classes"] > 0``, e.g. the paper's cINN_DY
+with 10 organs) takes a Labels layer of the input's spatial shape whose value at each pixel *is*
+that pixel's class index. The rule: every value must lie in [0, n_classes − 1] (0 is class 0, not
+"unlabelled"), else Run is blocked with the reason; nothing is clipped or remapped (the training
+harness clips, which silently merges classes). Without a map the model gets the uniform condition.
 
 Nothing here imports torch at module level; weights load only when a transfer runs.
 """
@@ -16,7 +22,9 @@ import numpy as np
 from napari_cinn.layers import (
     axis_labels,
     format_domain,
+    labels_name,
     layer_domain_tag,
+    layer_named,
     layer_wavelengths,
     map_layer_data,
     robust_contrast_limits,
@@ -26,6 +34,8 @@ from napari_cinn.widgets._logic.models import ModelInfo, load_cached
 
 NO_LAYER = "open a spectral image (File ▸ Open, or File ▸ Open Sample ▸ napari-cinn)"
 CANCELLED = "Cancelled: no layer added."
+UNIFORM = "none (uniform over classes)"  # the class-map choice "no map"
+UNIFORM_TAG = "uniform"  # ... as the provenance records it
 
 
 def default_layer(layers, active=None):
@@ -39,13 +49,66 @@ def default_layer(layers, active=None):
     return active if active in layers else layers[0]
 
 
-def blocking_reason(info: ModelInfo | None, layer, allow_resample: bool = False) -> str | None:
-    """Why a transfer cannot start with this model and layer, or None."""
+def class_map_candidates(layers, layer) -> list:
+    """The Labels layers among ``layers`` (a list or viewer) that can be ``layer``'s class map:
+    one label per pixel, i.e. their shape is the input's spatial shape ``layer.data.shape[1:]``."""
+    from napari.layers import Labels
+
+    if layer is None:
+        return []
+    shape = tuple(np.shape(layer.data)[1:])
+    return [
+        ly
+        for ly in getattr(layers, "layers", layers)
+        if isinstance(ly, Labels) and not ly.multiscale and tuple(ly.data.shape) == shape
+    ]
+
+
+def default_class_map(candidates, layer):
+    """The class map offered first: the input's own labels (``"<name> labels"``, as the readers
+    and samples add them), else None (uniform)."""
+    return None if layer is None else layer_named(list(candidates), labels_name(layer.name))
+
+
+def class_map_problem(n_classes: int, class_map, layer=None) -> str | None:
+    """Why the Labels layer ``class_map`` cannot condition a model with ``n_classes`` classes
+    (a value outside [0, n_classes − 1], or another shape than ``layer``'s pixels), or None."""
+    if class_map is None:
+        return None
+    name = class_map.name
+    if n_classes <= 0:
+        return f"the model has no class condition; choose {UNIFORM!r} instead of {name!r}"
+    shape = tuple(np.shape(class_map.data))
+    if layer is not None and shape != tuple(np.shape(layer.data)[1:]):
+        return f"class map {name!r} is {shape}, the layer's pixels {np.shape(layer.data)[1:]}"
+    data = np.asarray(class_map.data)
+    lo, hi = (int(data.min()), int(data.max())) if data.size else (0, 0)
+    bad = hi if hi >= n_classes else lo if lo < 0 else None
+    if bad is None:
+        return None
+    known = "0" if n_classes == 1 else f"0–{n_classes - 1}"
+    noun = "class" if n_classes == 1 else "classes"
+    return f"class map {name!r} has class {bad}; the model knows {n_classes} {noun} ({known})"
+
+
+def blocking_reason(
+    info: ModelInfo | None, layer, allow_resample: bool = False, class_map=None
+) -> str | None:
+    """Why a transfer cannot start with this model, layer and class map (a Labels layer, or
+    None: uniform), or None."""
     if info is None:
         return "choose a model file"
     if layer is None:
         return NO_LAYER
-    return info.fit_reason(layer, allow_resample)
+    reason = info.fit_reason(layer, allow_resample)
+    return reason or class_map_problem(info.n_classes, class_map, layer)
+
+
+def class_map_text(n_classes: int, class_layer: str | None) -> str | None:
+    """How a class-conditioned run conditions (for the status), None for models without classes."""
+    if n_classes <= 0:
+        return None
+    return "uniform class condition" if class_layer is None else f"classes from {class_layer!r}"
 
 
 def domain_note(layer, src: str) -> str | None:
@@ -56,9 +119,12 @@ def domain_note(layer, src: str) -> str | None:
     return None
 
 
-def ready_message(layer, src: str, tgt: str, outcome: str = "") -> str:
-    """The status when Run is enabled: what will run, notes, and what the last run did."""
+def ready_message(layer, src: str, tgt: str, outcome: str = "", classes: str | None = None) -> str:
+    """The status when Run is enabled: what will run (``classes``: :func:`class_map_text`), notes,
+    and what the last run did."""
     msg = f"Ready: {layer.name} ({np.shape(layer.data)[0]} bands), {src} → {tgt}"
+    if classes:
+        msg += f", {classes}"
     for extra in (domain_note(layer, src), layer.metadata.get("wavelengths_assumed"), outcome):
         if extra:
             msg += f"\n{extra}"
@@ -86,11 +152,22 @@ class TransferRequest:
     seed: int = 0  # of the deterministic transfer; the same seed gives the same realisation
     chunk: int | None = None
     layer_name: str = "image"
+    classes: np.ndarray | None = None  # (y, x) class index per pixel; None: uniform condition
+    class_layer: str | None = None  # the Labels layer ``classes`` came from
+    n_classes: int = 0  # the model's classes (0: no class condition)
 
     @classmethod
-    def for_layer(cls, info: ModelInfo, layer, src: str, tgt: str, **options) -> TransferRequest:
+    def for_layer(
+        cls, info: ModelInfo, layer, src: str, tgt: str, class_map=None, **options
+    ) -> TransferRequest:
+        """The request for ``layer``; ``class_map``: a Labels layer (copied: painting on it during
+        the run changes nothing) or None."""
         options.setdefault("layer_name", layer.name)
-        return cls(info.path, layer.data, layer_wavelengths(layer), src, tgt, **options)
+        if class_map is not None:
+            options["classes"] = np.array(class_map.data, dtype=np.int64)
+            options["class_layer"] = class_map.name
+        wl = layer_wavelengths(layer)
+        return cls(info.path, layer.data, wl, src, tgt, n_classes=info.n_classes, **options)
 
     def stages(self) -> tuple[str, ...]:
         """The progress stages of this run, in order."""
@@ -130,7 +207,11 @@ def run_transfer(req: TransferRequest, progress=None, cancel=None) -> TransferRe
         return None if progress is None else (lambda done, total: progress(done, total, name))
 
     common = dict(
-        wavelengths=req.wavelengths, resample=req.resample, chunk=req.chunk, device=device
+        wavelengths=req.wavelengths,
+        resample=req.resample,
+        chunk=req.chunk,
+        device=device,
+        classes=req.classes,
     )
     common["cancel"] = cancel
     with torch_threads(gui_threads() if device.type == "cpu" else None):  # leave the GUI a core
@@ -171,6 +252,8 @@ def result_layers(result: TransferResult, source=None, modality: str | None = No
         "realisation": f"stochastic, seed {req.seed}" if req.sample else "deterministic",
         "seconds": round(result.seconds, 3),
     }
+    if req.n_classes:
+        provenance["class_map"] = req.class_layer or UNIFORM_TAG
     geometry = {} if source is None else {"scale": source.scale, "translate": source.translate}
     name = result_name(req.layer_name, req.src, req.tgt)
     out = [
