@@ -31,17 +31,18 @@ def spectra(folder: Path) -> list[np.ndarray]:
     return [flat(im.data) for im in load_folder(folder, str(folder), labelled=False)]
 
 
-def cinn(path: str, cubes: list[np.ndarray], seed: int) -> list[np.ndarray]:
-    """One seeded stochastic sim→real realisation of every sim cube, flattened as :func:`flat`."""
+def cinn(path: str, images: list, seed: int) -> list[np.ndarray]:
+    """One seeded stochastic sim→real realisation of every sim image, flattened as :func:`flat`;
+    class-conditioned models (cINN_DY) get each image's sim labels as the harness gives them."""
     model = load_model(path)
-    return [
-        flat(
-            np.asarray(
-                transfer_image(model, c, "sim", "real", sample=True, seed=seed + i, device="cpu")
-            )
+    out = []
+    for i, im in enumerate(images):
+        classes = im.labels if getattr(model, "n_classes", 0) else None
+        y = transfer_image(
+            model, im.data, "sim", "real", classes=classes, sample=True, seed=seed + i, device="cpu"
         )
-        for i, c in enumerate(cubes)
-    ]
+        out.append(flat(np.asarray(y)))
+    return out
 
 
 def unit(x: np.ndarray) -> np.ndarray:
@@ -68,7 +69,7 @@ def main() -> None:
     )
     seed = 1000
     methods = {"ideal, another camera draw": spectra(args.ideal2)}
-    methods.update({Path(m).stem: cinn(m, [im.data for im in images], seed) for m in args.models})
+    methods.update({m: cinn(m, images, seed) for m in args.models})
     methods["ot-noise"] = [ot_noise.sample(x, seed + i) for i, x in enumerate(sim)]
     methods["none (simulation)"] = sim
     y = np.concatenate(labels)
@@ -89,7 +90,7 @@ def main() -> None:
         error = np.mean(np.linalg.norm(class_means[name] - mean(ideal), axis=1) / sim_error)
         print(f"| {name} | {auc:.3f} | {ratio:.2f} | {error:.3f} |", flush=True)
     if len(args.models) > 1:  # is the class-mean error seed noise (averages away) or a bias?
-        pooled = np.mean([class_means[Path(m).stem] for m in args.models], 0)
+        pooled = np.mean([class_means[m] for m in args.models], 0)
         error = np.mean(np.linalg.norm(pooled - mean(ideal), axis=1) / sim_error)
         print(f"| the {len(args.models)} models' class means averaged | – | – | {error:.3f} |")
 
