@@ -73,6 +73,7 @@ def test_transfer_is_conditioned_on_the_cubes_own_labels(dock, qtbot, class_mode
     labels = viewer.add_labels(_labels(), name="hsi_sim labels")
     assert widget.set_model_path(class_model_file)
     assert row_shown(widget)
+    assert "conditioned on 3 classes" in widget.model_label.text()
     assert widget.class_picker.items() == [UNIFORM, "other segmentation", "hsi_sim labels"]
     assert widget.class_picker.currentText() == "hsi_sim labels"
     assert "classes from 'hsi_sim labels'" in widget.status_label.text()
@@ -108,7 +109,7 @@ def test_a_model_without_classes_hides_the_row(dock, class_model_file, plain_mod
     _cube(viewer)
     viewer.add_labels(_labels(), name="hsi_sim labels")
     assert widget.set_model_path(plain_model_file)
-    assert not row_shown(widget)
+    assert not row_shown(widget) and "classes" not in widget.model_label.text()
     assert widget.class_picker.class_map() is None
     assert "class" not in widget.status_label.text()
     assert widget.set_model_path(class_model_file)

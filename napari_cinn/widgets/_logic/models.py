@@ -67,9 +67,11 @@ class ModelInfo:
         return names if len(names) == self.n_classes else []
 
     def describe(self) -> str:
-        """One line: modality, grid, domains, its image spread (``cinn-train image-spread``) and
+        """One line: modality, grid, domains, its class condition, its image spread (``cinn-train image-spread``) and
         (when recorded) the date it was saved."""
         text = model_line(self.modality, self.wavelengths, self.domains)
+        if self.n_classes:
+            text += f"; conditioned on {self.n_classes} classes"
         spread = self.provenance.get("image_spread")
         if isinstance(spread, dict) and spread.get("n_target_images"):
             text += (
