@@ -34,19 +34,6 @@ def plain_model_file(tmp_path, perturb):
     return _model_file(tmp_path / "plain.safetensors", perturb, 0)
 
 
-@pytest.fixture
-def dock(make_napari_viewer, qtbot):
-    from napari_cinn.widgets.transfer import TransferWidget
-
-    viewer = make_napari_viewer()
-    widget = TransferWidget(viewer)
-    viewer.window.add_dock_widget(widget, name="Domain transfer")
-    yield viewer, widget
-    widget.cancel()
-    if widget.worker is not None:
-        qtbot.waitUntil(lambda: widget.worker is None, timeout=20000)
-
-
 def _cube(viewer, name="hsi_sim", shape=(16, 12)):
     data = np.random.default_rng(1).uniform(0.1, 0.6, (100, *shape)).astype(np.float32)
     meta = {"wavelengths": HSI_WAVELENGTHS, "domain": "sim"}
@@ -62,12 +49,12 @@ def row_shown(widget) -> bool:
     return picker.isVisibleTo(widget) and picker.label.isVisibleTo(widget)
 
 
-def test_transfer_is_conditioned_on_the_cubes_own_labels(dock, qtbot, class_model_file):
+def test_transfer_is_conditioned_on_the_cubes_own_labels(transfer_dock, qtbot, class_model_file):
     """The user opens a simulated cube with its labels and a 3-class model: the "Class map" row
     appears with the cube's labels chosen; the result is transfer_image(..., classes=labels)."""
     from napari_cinn.core import encode_image, load_model, transfer_image
 
-    viewer, widget = dock
+    viewer, widget = transfer_dock
     cube = _cube(viewer)
     viewer.add_labels(_labels(seed=3), name="other segmentation")
     labels = viewer.add_labels(_labels(), name="hsi_sim labels")
@@ -104,8 +91,8 @@ def test_transfer_is_conditioned_on_the_cubes_own_labels(dock, qtbot, class_mode
     assert out.metadata["provenance"]["class_map"] == "uniform"
 
 
-def test_a_model_without_classes_hides_the_row(dock, class_model_file, plain_model_file):
-    viewer, widget = dock
+def test_a_model_without_classes_hides_the_row(transfer_dock, class_model_file, plain_model_file):
+    viewer, widget = transfer_dock
     _cube(viewer)
     viewer.add_labels(_labels(), name="hsi_sim labels")
     assert widget.set_model_path(plain_model_file)
@@ -118,8 +105,8 @@ def test_a_model_without_classes_hides_the_row(dock, class_model_file, plain_mod
     assert not row_shown(widget) and widget.run_btn.isEnabled()
 
 
-def test_labels_beyond_the_models_classes_block_run(dock, class_model_file):
-    viewer, widget = dock
+def test_labels_beyond_the_models_classes_block_run(transfer_dock, class_model_file):
+    viewer, widget = transfer_dock
     _cube(viewer)
     bad = _labels()
     bad[5, 5] = 3  # a 4th class: the model knows 0, 1, 2
@@ -135,9 +122,9 @@ def test_labels_beyond_the_models_classes_block_run(dock, class_model_file):
     assert widget.run_btn.isEnabled(), widget.status_label.text()
 
 
-def test_labels_painted_out_of_range_after_choosing_block_run(dock, class_model_file):
+def test_labels_painted_out_of_range_after_choosing_block_run(transfer_dock, class_model_file):
     """The map is checked again when Run is pressed: a class painted meanwhile is caught."""
-    viewer, widget = dock
+    viewer, widget = transfer_dock
     _cube(viewer)
     labels = viewer.add_labels(_labels(), name="hsi_sim labels")
     assert widget.set_model_path(class_model_file) and widget.run_btn.isEnabled()
@@ -147,8 +134,8 @@ def test_labels_painted_out_of_range_after_choosing_block_run(dock, class_model_
     assert "class map 'hsi_sim labels' has class 7" in widget.status_label.text()
 
 
-def test_only_labels_of_the_inputs_shape_are_offered(dock, class_model_file):
-    viewer, widget = dock
+def test_only_labels_of_the_inputs_shape_are_offered(transfer_dock, class_model_file):
+    viewer, widget = transfer_dock
     _cube(viewer)
     viewer.add_labels(_labels(shape=(12, 16)), name="transposed")
     viewer.add_labels(_labels(shape=(4, 16, 12)), name="a stack")

@@ -34,19 +34,6 @@ def pat_model_file(tmp_path, perturb):
     return save_model(perturb(m), tmp_path / "tiny_pat.safetensors")
 
 
-@pytest.fixture
-def dock(make_napari_viewer, qtbot):
-    from napari_cinn.widgets.transfer import TransferWidget
-
-    viewer = make_napari_viewer()
-    widget = TransferWidget(viewer)
-    viewer.window.add_dock_widget(widget, name="Domain transfer")
-    yield viewer, widget
-    widget.cancel()
-    if widget.worker is not None:
-        qtbot.waitUntil(lambda: widget.worker is None, timeout=20000)
-
-
 def test_dock_is_listed_in_the_plugins_menu(make_napari_viewer):
     viewer = make_napari_viewer()
     dw, widget = viewer.window.add_plugin_dock_widget("napari-cinn", "Domain transfer")
@@ -54,8 +41,8 @@ def test_dock_is_listed_in_the_plugins_menu(make_napari_viewer):
     assert "torch" not in widget.status_label.text()
 
 
-def test_only_spectral_image_layers_are_offered(dock):
-    viewer, widget = dock
+def test_only_spectral_image_layers_are_offered(transfer_dock):
+    viewer, widget = transfer_dock
     viewer.add_image(np.zeros((8, 8)), name="plain 2-D")
     viewer.add_image(np.zeros((5, 8, 8)), name="no wavelengths")
     viewer.add_labels(np.zeros((8, 8), int), name="labels")
@@ -66,10 +53,10 @@ def test_only_spectral_image_layers_are_offered(dock):
     assert not widget.run_btn.isEnabled()
 
 
-def test_transfer_adds_a_layer_equal_to_transfer_image(dock, qtbot, hsi_model_file):
+def test_transfer_adds_a_layer_equal_to_transfer_image(transfer_dock, qtbot, hsi_model_file):
     from napari_cinn.core import load_model, transfer_image
 
-    viewer, widget = dock
+    viewer, widget = transfer_dock
     viewer.open_sample("napari-cinn", "hsi_sim")
     cube = viewer.layers["hsi_sim"]
     assert widget.set_model_path(hsi_model_file)
@@ -112,8 +99,8 @@ def test_transfer_adds_a_layer_equal_to_transfer_image(dock, qtbot, hsi_model_fi
     assert widget.run_btn.isEnabled()
 
 
-def test_cancel_adds_no_layer(dock, qtbot, hsi_model_file):
-    viewer, widget = dock
+def test_cancel_adds_no_layer(transfer_dock, qtbot, hsi_model_file):
+    viewer, widget = transfer_dock
     viewer.open_sample("napari-cinn", "hsi_sim")
     widget.set_model_path(hsi_model_file)
     widget.chunk = 64
@@ -126,8 +113,8 @@ def test_cancel_adds_no_layer(dock, qtbot, hsi_model_file):
     assert widget.run_btn.isEnabled()
 
 
-def test_cancel_mid_run_while_the_viewer_stays_responsive(dock, qtbot, hsi_model_file):
-    viewer, widget = dock
+def test_cancel_mid_run_while_the_viewer_stays_responsive(transfer_dock, qtbot, hsi_model_file):
+    viewer, widget = transfer_dock
     viewer.open_sample("napari-cinn", "hsi_sim")
     widget.set_model_path(hsi_model_file)
     widget.chunk = 16  # 256 chunks
@@ -160,8 +147,10 @@ def test_cancel_mid_run_while_the_viewer_stays_responsive(dock, qtbot, hsi_model
     assert "Cancelled" in widget.status_label.text()
 
 
-def test_mismatched_model_and_layer_shows_the_reason(dock, qtbot, pat_model_file, hsi_model_file):
-    viewer, widget = dock
+def test_mismatched_model_and_layer_shows_the_reason(
+    transfer_dock, qtbot, pat_model_file, hsi_model_file
+):
+    viewer, widget = transfer_dock
     viewer.open_sample("napari-cinn", "hsi_sim")
     widget.set_model_path(pat_model_file)
     reason = "model expects 16 bands 700–850 nm; layer has 100 bands 500–995 nm"
@@ -174,8 +163,8 @@ def test_mismatched_model_and_layer_shows_the_reason(dock, qtbot, pat_model_file
     assert widget.run_btn.isEnabled()
 
 
-def test_pat_transfer_on_pat_sample(dock, qtbot, pat_model_file):
-    viewer, widget = dock
+def test_pat_transfer_on_pat_sample(transfer_dock, qtbot, pat_model_file):
+    viewer, widget = transfer_dock
     viewer.open_sample("napari-cinn", "pat_real")
     widget.set_model_path(pat_model_file)
     widget.set_direction("real", "sim")
@@ -187,10 +176,10 @@ def test_pat_transfer_on_pat_sample(dock, qtbot, pat_model_file):
     assert np.isfinite(out.data).all()
 
 
-def test_broken_model_file_gives_a_notification(dock, tmp_path):
+def test_broken_model_file_gives_a_notification(transfer_dock, tmp_path):
     from napari.utils.notifications import notification_manager
 
-    viewer, widget = dock
+    viewer, widget = transfer_dock
     seen = []
     notification_manager.notification_ready.connect(seen.append)
     try:
@@ -203,12 +192,12 @@ def test_broken_model_file_gives_a_notification(dock, tmp_path):
     assert any("broken.safetensors" in str(n.message) for n in seen)
 
 
-def test_core_error_during_run_is_a_notification(dock, qtbot, hsi_model_file, monkeypatch):
+def test_core_error_during_run_is_a_notification(transfer_dock, qtbot, hsi_model_file, monkeypatch):
     from napari.utils.notifications import notification_manager
 
     import napari_cinn.core as core
 
-    viewer, widget = dock
+    viewer, widget = transfer_dock
     viewer.open_sample("napari-cinn", "hsi_sim")
     widget.set_model_path(hsi_model_file)
 
@@ -249,10 +238,10 @@ def test_shipped_models_are_listed_and_preselected(
     widget.deleteLater()
 
 
-def test_models_that_fit_the_layer_come_first_and_one_is_picked(dock):
+def test_models_that_fit_the_layer_come_first_and_one_is_picked(transfer_dock):
     """With the PAT samples open the dock offers the shipped PAT model, the HSI model after it
     with the reason; a model the user chose stays chosen when other layers come and go."""
-    viewer, widget = dock
+    viewer, widget = transfer_dock
     viewer.open_sample("napari-cinn", "pat_sim")
     assert widget.layer_combo.currentText() == "pat_sim"
     assert widget.model_info.name == "pat_sample" and widget.run_btn.isEnabled()
@@ -276,13 +265,15 @@ def test_models_that_fit_the_layer_come_first_and_one_is_picked(dock):
     assert "model expects 16 bands" in widget.status_label.text()
 
 
-def test_a_stochastic_realisation_with_a_seed_is_reproducible(dock, qtbot, tmp_path, perturb):
+def test_a_stochastic_realisation_with_a_seed_is_reproducible(
+    transfer_dock, qtbot, tmp_path, perturb
+):
     """A user ticks 'stochastic realisation', picks seed 5, runs: the layer is that realisation."""
     import torch
 
     from napari_cinn.core import build_model, load_model, save_model, transfer_image
 
-    viewer, widget = dock
+    viewer, widget = transfer_dock
     m = build_model("hsi", n_blocks=2, hidden=16)
     rng = np.random.default_rng(0)
     m.fit_normalization(rng.uniform(0.1, 0.6, (300, 100)), "sim")
