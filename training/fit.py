@@ -191,8 +191,22 @@ def _clear_previous_run(out: Path) -> None:
         )
 
 
+def _check_teacher(cfg: Config) -> None:
+    """``loss.teacher`` must be a readable HSI model file: checked before anything is written."""
+    if not cfg.loss.teacher:
+        return
+    from napari_cinn.core.bundle import read_metadata
+
+    try:
+        modality = read_metadata(cfg.loss.teacher)["modality"]
+    except (OSError, ValueError) as err:
+        raise ConfigError(f"loss.teacher: {err}") from None
+    if modality != "hsi":
+        raise ConfigError(f"loss.teacher {cfg.loss.teacher}: a {modality.upper()} model, not HSI")
+
+
 def _pseudo_labels(cfg: Config, data) -> Callable[[Any, dict], None] | None:
-    """For ``loss.real_classes: pseudo``: fit the cINN's real pseudo-labeller on sim labels."""
+    """For ``loss.real_classes: pseudo*``: fit the cINN's real pseudo-labeller on sim labels."""
     if cfg.method != "cinn" or not cfg.loss.real_classes.startswith("pseudo"):
         return None
 
@@ -216,6 +230,7 @@ def fit(cfg: Config, resume: str | None = None, force: bool = False) -> dict[str
         )
     if cfg.trainer.num_threads > 0:
         torch.set_num_threads(cfg.trainer.num_threads)
+    _check_teacher(cfg)
     out = _check_out_dir(cfg, resume, force)
     (out / "config.yaml").write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
 

@@ -47,3 +47,15 @@ def test_fit_with_method_ot_points_to_evaluate(tmp_path, capsys):
     assert main(["fit", "--config", str(write_config(tmp_path / "c.yaml", cfg))]) == 2
     assert "cinn-train evaluate --method ot" in capsys.readouterr().err
     assert not (tmp_path / "run").exists()
+
+
+def test_a_missing_teacher_file_stops_fit_before_anything_is_written(tmp_path, capsys):
+    sim, real = write_hsi_folders(tmp_path / "data")
+    cfg = tiny_config(sim, real, tmp_path / "run")
+    cfg["model"]["n_classes"] = 4
+    cfg["loss"]["real_classes"] = "pseudo-teacher"
+    cfg["loss"]["teacher"] = str(tmp_path / "nowhere.safetensors")
+    assert main(["fit", "--config", str(write_config(tmp_path / "c.yaml", cfg))]) == 2
+    err = capsys.readouterr().err
+    assert "loss.teacher" in err and "nowhere.safetensors" in err
+    assert not (tmp_path / "run").exists()

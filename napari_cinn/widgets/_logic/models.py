@@ -67,8 +67,8 @@ class ModelInfo:
         return names if len(names) == self.n_classes else []
 
     def describe(self) -> str:
-        """One line: modality, grid, domains, its class condition, its image spread (``cinn-train image-spread``) and
-        (when recorded) the date it was saved."""
+        """One line: modality, grid, domains, its class condition, its image spread (``cinn-train
+        image-spread``) and (when recorded) the date it was saved."""
         text = model_line(self.modality, self.wavelengths, self.domains)
         if self.n_classes:
             text += f"; conditioned on {self.n_classes} classes"
