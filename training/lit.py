@@ -142,21 +142,14 @@ class CINNModule(LightningBase):
             self._fit_camera_noise(arrays)
 
     def fit_pseudo_labels(self, sim: np.ndarray, labels: np.ndarray, real: np.ndarray) -> None:
-        """Train the real domain's pseudo-labeller (``loss.real_classes=pseudo``) from sim labels."""
+        """Train the real domain's pseudo-labeller (``loss.real_classes=pseudo*``) from sim labels."""
         if self.labeller is None:
             return
         from .pseudo_labels import fit_pseudo_labeller
 
-        noisy = self.cfg.loss.real_classes == "pseudo-noisy"
-        fitted = fit_pseudo_labeller(
-            sim,
-            labels,
-            real,
-            self.n_classes,
-            seed=self.cfg.seed,
-            noisy=noisy,
-            teacher=self.cfg.loss.teacher,
-        )
+        loss, data = self.cfg.loss, (sim, labels, real, self.n_classes)
+        noisy = loss.real_classes == "pseudo-noisy"
+        fitted = fit_pseudo_labeller(*data, seed=self.cfg.seed, noisy=noisy, teacher=loss.teacher)
         self.labeller.load_state_dict(fitted.state_dict())
 
     def _fit_source_noise(self, arrays: dict[str, np.ndarray]) -> None:
